@@ -1,0 +1,1326 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmp_sync: split/coalesce synchronizer between the SEV-SNP RMP and the
+ * host direct map.
+ *
+ * Why: a host write through a 2M or 1G direct-map leaf is RMP-checked against
+ * every RMP entry of the 2M range written (APM Vol. 2, "RMP and VMPL Access
+ * Checks"; comment above adjust_direct_map() in Linux 6.12).  So the direct
+ * map must be 4K wherever a 2M region is "mixed" (some pages assigned to a
+ * guest or the firmware, some not).  Linux 6.12 splits before every 4K
+ * RMPUPDATE and never merges back; rmp_sync keeps one word of state per 2M
+ * region and splits exactly when a region becomes mixed, then collapses it
+ * back to 2M (and its 1G range back to 1G) once it is uniform again.
+ *
+ * Guarantees (Documentation/arch/x86/rmp_sync.rst):
+ *  S1 the split and its TLB flush complete before the RMPUPDATE that makes a
+ *     region mixed;
+ *  S2 a uniform region that rmp_sync split is queued and collapsed by
+ *     rmp_sync_recover();
+ *  S3 every counter is derived from the region words in one place,
+ *     rs_set_state(), and rmp_sync_check() recounts them;
+ *  S4 a collapse happens only after the RMPUPDATE that made the region
+ *     uniform, under the region lock; the backend frees the old table only
+ *     after its flush;
+ *  S5 one global flush per recovery pass, however many regions it collapsed.
+ *
+ * Locking, outermost first:
+ *
+ *   rs->resize (percpu rwsem, read side)	rmp_sync_grow() excludes everyone
+ *     rs->recover_lock			one recovery pass at a time
+ *       rs->locks[region % RMP_SYNC_NR_LOCKS]	one region's transitions
+ *         rs->leak_lock			the leaked-page set
+ *         backend locks: cpa_lock -> pgd_lock (direct map), RMP entry locks
+ *
+ * Region locks are never nested, so transitions on different regions run in
+ * parallel and the backends may take cpa_lock/pgd_lock inside them.
+ */
+#define pr_fmt(fmt) "rmp_sync: " fmt
+
+#include <linux/atomic.h>
+#include <linux/bitops.h>
+#include <linux/err.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/mutex.h>
+#include <linux/percpu-rwsem.h>
+#include <linux/printk.h>
+#include <linux/rcupdate.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/string.h>
+#include <linux/rmp_sync.h>
+
+/*
+ * The state of one 2M region, 4 bytes:
+ *
+ *  RS_ASSIGNED   pages assigned in the RMP, plus leaked pages the RMP shows
+ *                as hypervisor-owned (leaked pages count as assigned forever)
+ *  RS_RMP_2M     the RMP holds one assigned 2M entry for the region
+ *  RS_SPLIT      the direct map maps the region with 4K pages
+ *  RS_OURS       ... because rmp_sync split it (only then may it collapse it)
+ *  RS_PENDING    split by us and uniform again: a collapse candidate
+ *  RS_LEAKED     some pages were leaked (snp_leak_pages())
+ *  RS_LEAK_LOST  a leak could not be recorded page by page: the whole region
+ *                is refused from then on (see rmp_sync_leak_pages())
+ *  RS_PARKED     the backend refused to collapse it; not a candidate again
+ *                until its next transition
+ *  RS_STAMP      when RS_PENDING was set, in 8 ms units (wraps)
+ *
+ * RS_PENDING is derived (rs_candidate()), kept in the word so that the
+ * recovery pass can skip non-candidates without taking their lock.
+ */
+#define RS_ASSIGNED		GENMASK(9, 0)
+#define RS_RMP_2M		BIT(10)
+#define RS_SPLIT		BIT(11)
+#define RS_OURS			BIT(12)
+#define RS_PENDING		BIT(13)
+#define RS_LEAKED		BIT(14)
+#define RS_LEAK_LOST		BIT(15)
+#define RS_PARKED		BIT(16)
+#define RS_STAMP_SHIFT		17
+#define RS_STAMP_BITS		15
+#define RS_STAMP_UNIT_SHIFT	3	/* 8 ms */
+#define RS_STAMP_MASK		(((1UL << RS_STAMP_BITS) - 1) << RS_STAMP_SHIFT)
+
+/* The stamp wraps after 2^15 * 8 ms = 262 s; keep the delay well inside. */
+#define RMP_SYNC_MAX_DELAY_MS	(1U << (RS_STAMP_BITS + RS_STAMP_UNIT_SHIFT - 1))
+
+/* Hashed region locks: adjacent regions never share one. */
+#define RMP_SYNC_NR_LOCKS	256
+
+/* RMPUPDATE/PSMASH "in use" or "overlap" is transient; retry this often. */
+#define RMP_SYNC_RMP_RETRIES	64
+
+/* 1G ranges a recovery pass may try to restore. */
+#define RMP_SYNC_PASS_GB	16
+
+/* The region words, replaced as a whole by rmp_sync_grow() (RCU). */
+struct rmp_sync_regions {
+	u64 nr;			/* 2M regions covered */
+	u64 nr_gb;		/* 1G ranges covered (last one may be partial) */
+	/* 1G ranges whose 1G leaf rmp_sync split: only those it restores. */
+	unsigned long *split_1g;
+	/* 1G ranges that may have become collapsible: the next pass tries. */
+	unsigned long *gb_pending;
+	atomic_t state[];
+};
+
+struct rmp_sync {
+	/* Backends, clock and initial knobs; read-only after creation. */
+	struct rmp_sync_config cfg;
+	/* Knobs, read locklessly (READ_ONCE) and written by setters. */
+	enum rmp_sync_mode mode;
+	unsigned int collapse_delay_ms;
+	bool defrag_1g;
+
+	/* Region array; readers use RCU, writers hold a region lock. */
+	struct rmp_sync_regions __rcu *regions;
+	/* Excludes rmp_sync_grow() (write) from everything else (read). */
+	struct percpu_rw_semaphore resize;
+	/* Region lock: serializes transitions and collapses of its regions. */
+	struct mutex locks[RMP_SYNC_NR_LOCKS];
+	/* One recovery pass at a time; protects recover_cursor. */
+	struct mutex recover_lock;
+	u64 recover_cursor;
+
+	/* Protects leaked, nr_leaked, leaked_cap: sorted leaked PFNs. */
+	struct mutex leak_lock;
+	u64 *leaked;
+	unsigned int nr_leaked;
+	unsigned int leaked_cap;
+
+	/* Counters: region totals change only in rs_set_state(). */
+	atomic_long_t regions_mixed;
+	atomic_long_t regions_split;
+	atomic_long_t regions_pending;
+	atomic_long_t splits;
+	atomic_long_t splits_1g;
+	atomic_long_t collapses_2m;
+	atomic_long_t collapses_1g;
+	atomic_long_t collapse_failures[RMP_SYNC_COLLAPSE_NR_RESULTS];
+	atomic_long_t psmash;
+	atomic_long_t leaked_pages;
+	atomic_long_t tlb_flushes;
+	atomic_long_t full_scans;
+	atomic_long_t rmp_updates;
+};
+
+static inline unsigned int rs_assigned(u32 w)
+{
+	return w & RS_ASSIGNED;
+}
+
+static inline bool rs_mixed(unsigned int assigned)
+{
+	return assigned && assigned < RMP_SYNC_REGION_PAGES;
+}
+
+static inline u64 rs_region_pfn(u64 region)
+{
+	return region << RMP_SYNC_REGION_SHIFT;
+}
+
+static inline struct mutex *rs_lock(struct rmp_sync *rs, u64 region)
+{
+	return &rs->locks[region & (RMP_SYNC_NR_LOCKS - 1)];
+}
+
+/*
+ * The region array of a caller that holds the resize lock for reading:
+ * rmp_sync_grow() replaces it only with the lock held for writing.
+ */
+static inline struct rmp_sync_regions *rs_regions(struct rmp_sync *rs)
+{
+	return rcu_dereference_protected(rs->regions, true);
+}
+
+static u64 rs_now(struct rmp_sync *rs)
+{
+	return rs->cfg.clock_ms ? rs->cfg.clock_ms(rs->cfg.clock_priv) : 0;
+}
+
+static u32 rs_stamp(u64 now_ms)
+{
+	return ((u32)(now_ms >> RS_STAMP_UNIT_SHIFT) << RS_STAMP_SHIFT) & RS_STAMP_MASK;
+}
+
+/* Has a candidate waited collapse_delay_ms since it was queued? */
+static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
+{
+	u32 then = (w & RS_STAMP_MASK) >> RS_STAMP_SHIFT;
+	u32 age = ((u32)(now_ms >> RS_STAMP_UNIT_SHIFT) - then) &
+		  ((1U << RS_STAMP_BITS) - 1);
+
+	return ((u64)age << RS_STAMP_UNIT_SHIFT) >= READ_ONCE(rs->collapse_delay_ms);
+}
+
+/* Is a region with word @w a collapse candidate under @mode? */
+static bool rs_candidate(enum rmp_sync_mode mode, u32 w)
+{
+	unsigned int assigned = rs_assigned(w);
+
+	if (mode < RMP_SYNC_MODE_DEFERRED || (w & (RS_LEAK_LOST | RS_PARKED)))
+		return false;
+	return (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS) &&
+	       !rs_mixed(assigned);
+}
+
+/*
+ * Store a region's new word and keep the region counters in step.  Every
+ * change of a word goes through here, with the region lock held: S3.
+ * Returns the word stored (RS_PENDING and the stamp derived here).
+ */
+static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			u64 region, u32 old, u32 new)
+{
+	bool pend = rs_candidate(READ_ONCE(rs->mode), new);
+
+	if (pend && !(old & RS_PENDING))
+		new = (new & ~RS_STAMP_MASK) | rs_stamp(rs_now(rs));
+	else if (pend)
+		new = (new & ~RS_STAMP_MASK) | (old & RS_STAMP_MASK);
+	else
+		new &= ~RS_STAMP_MASK;
+	if (pend)
+		new |= RS_PENDING;
+	else
+		new &= ~RS_PENDING;
+
+	if (rs_mixed(rs_assigned(old)) != rs_mixed(rs_assigned(new)))
+		atomic_long_add(rs_mixed(rs_assigned(new)) ? 1 : -1,
+				&rs->regions_mixed);
+	if (((old & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)) !=
+	    ((new & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)))
+		atomic_long_add((new & RS_OURS) && (new & RS_SPLIT) ? 1 : -1,
+				&rs->regions_split);
+	if ((old ^ new) & RS_PENDING)
+		atomic_long_add(new & RS_PENDING ? 1 : -1, &rs->regions_pending);
+
+	atomic_set(&regions->state[region], (int)new);
+	return new;
+}
+
+/* Map an RMP instruction status to the one error convention of the API. */
+static int rs_rmp_errno(int status)
+{
+	switch (status) {
+	case RMP_SYNC_RMP_SUCCESS:
+		return 0;
+	case RMP_SYNC_RMP_FAIL_INPUT:
+		return -EINVAL;
+	case RMP_SYNC_RMP_FAIL_INUSE:
+	case RMP_SYNC_RMP_FAIL_OVERLAP:
+		return -EBUSY;
+	case -ENOMEM:
+	case -ENODEV:
+	case -EBUSY:
+	case -EINVAL:
+		return status;
+	default:
+		return -EFAULT;
+	}
+}
+
+static bool rs_rmp_transient(int status)
+{
+	return status == RMP_SYNC_RMP_FAIL_INUSE ||
+	       status == RMP_SYNC_RMP_FAIL_OVERLAP;
+}
+
+static int rs_rmpupdate(struct rmp_sync *rs, u64 pfn,
+			const struct rmp_sync_rmp_state *st)
+{
+	int tries = 0, ret;
+
+	do {
+		ret = rs->cfg.rmp->update(rs->cfg.rmp_priv, pfn, st);
+		if (!rs_rmp_transient(ret))
+			break;
+		cpu_relax();
+	} while (++tries < RMP_SYNC_RMP_RETRIES);
+
+	if (ret) {
+		pr_warn_ratelimited("RMPUPDATE failed for PFN 0x%llx, level %d: status %d\n",
+				    (unsigned long long)pfn, st->level, ret);
+		return rs_rmp_errno(ret);
+	}
+	atomic_long_inc(&rs->rmp_updates);
+	return 0;
+}
+
+/* PSMASH the 2M RMP entry of @region; the region lock is held. */
+static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			    u64 region, u32 *w)
+{
+	u64 pfn = rs_region_pfn(region);
+	int tries = 0, ret;
+
+	do {
+		ret = rs->cfg.rmp->psmash(rs->cfg.rmp_priv, pfn);
+		if (!rs_rmp_transient(ret))
+			break;
+		cpu_relax();
+	} while (++tries < RMP_SYNC_RMP_RETRIES);
+
+	if (ret) {
+		pr_warn_ratelimited("PSMASH failed for PFN 0x%llx: status %d\n",
+				    (unsigned long long)pfn, ret);
+		return rs_rmp_errno(ret);
+	}
+	atomic_long_inc(&rs->psmash);
+	*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
+	return 0;
+}
+
+/*
+ * Make @region 4K in the direct map, flushed (S1), and record who split it.
+ * A 1G leaf split on the way is remembered even if the 2M step then fails,
+ * so that the 1G range is restored later.
+ */
+static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			   u64 region, u32 *w)
+{
+	u64 pfn = rs_region_pfn(region);
+	int old_level = PG_LEVEL_NONE;
+	u32 new = *w;
+	int ret;
+
+	ret = rs->cfg.dmap->split(rs->cfg.dmap_priv, pfn, &old_level);
+	if (old_level == PG_LEVEL_1G &&
+	    (!ret || rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn) < PG_LEVEL_1G)) {
+		set_bit(region / RMP_SYNC_GB_REGIONS, regions->split_1g);
+		atomic_long_inc(&rs->splits_1g);
+		if (ret)
+			set_bit(region / RMP_SYNC_GB_REGIONS, regions->gb_pending);
+	}
+	if (ret) {
+		pr_warn_ratelimited("cannot split direct map at PFN 0x%llx: %d\n",
+				    (unsigned long long)pfn, ret);
+		return ret;
+	}
+	if (old_level == PG_LEVEL_NONE)
+		return 0;	/* a hole: nothing maps it, nothing to protect */
+
+	new |= RS_SPLIT;
+	if (old_level > PG_LEVEL_4K) {
+		new |= RS_OURS;
+		atomic_long_inc(&rs->splits);
+	}
+	*w = rs_set_state(rs, regions, region, *w, new);
+	return 0;
+}
+
+/* Is @pfn in the leaked set?  Caller holds the region lock. */
+static bool rs_pfn_leaked(struct rmp_sync *rs, u64 pfn)
+{
+	unsigned int lo = 0, hi;
+	bool found = false;
+
+	mutex_lock(&rs->leak_lock);
+	hi = rs->nr_leaked;
+	while (lo < hi) {
+		unsigned int mid = lo + (hi - lo) / 2;
+
+		if (rs->leaked[mid] == pfn) {
+			found = true;
+			break;
+		}
+		if (rs->leaked[mid] < pfn)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	mutex_unlock(&rs->leak_lock);
+	return found;
+}
+
+/* Is a leaked page of @w's region among [@pfn, @pfn + @npages)? */
+static bool rs_range_leaked(struct rmp_sync *rs, u32 w, u64 pfn,
+			    unsigned int npages)
+{
+	unsigned int i;
+
+	if (!(w & RS_LEAKED))
+		return false;
+	for (i = 0; i < npages; i++)
+		if (rs_pfn_leaked(rs, pfn + i))
+			return true;
+	return false;
+}
+
+/* One RMP transition; we pass it instead of six arguments. */
+struct rs_op {
+	u64 pfn;
+	struct rmp_sync_rmp_state st;
+	unsigned int npages;		/* 1 or RMP_SYNC_REGION_PAGES */
+};
+
+/*
+ * Can @op be applied to a region in state @w?  Everything a caller can get
+ * wrong is refused here, before anything changes.
+ */
+static int rs_validate(struct rmp_sync *rs, const struct rs_op *op, u32 w)
+{
+	struct rmp_sync_rmp_entry e;
+	unsigned int assigned = rs_assigned(w);
+
+	if (w & RS_LEAK_LOST)
+		return -EBUSY;
+	if (rs_range_leaked(rs, w, op->pfn, op->npages))
+		return -EINVAL;
+
+	if (op->npages == RMP_SYNC_REGION_PAGES) {
+		if (op->st.assigned)
+			return assigned ? -EINVAL : 0;
+		if (!(w & RS_RMP_2M))
+			return -EINVAL;
+	}
+	if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, op->pfn, &e))
+		return -EINVAL;
+	if (e.assigned == op->st.assigned)
+		return -EINVAL;
+	if (e.immutable)
+		return -EINVAL;	/* firmware must reclaim it first */
+	return 0;
+}
+
+/* Must the direct map be split before @op, in @mode, for a region @w? */
+static bool rs_needs_split(struct rmp_sync *rs, enum rmp_sync_mode mode,
+			   const struct rs_op *op, u32 w, unsigned int assigned)
+{
+	switch (mode) {
+	case RMP_SYNC_MODE_NONE:
+		return false;
+	case RMP_SYNC_MODE_UPSTREAM:
+		/* adjust_direct_map(): any 4K transition of a >= 2M mapping. */
+		return op->npages == 1 &&
+		       rs->cfg.dmap->level(rs->cfg.dmap_priv, op->pfn) > PG_LEVEL_4K;
+	default:
+		return rs_mixed(assigned) && !(w & RS_SPLIT);
+	}
+}
+
+static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			   u64 gb, struct rmp_sync_pass *pass);
+
+/*
+ * Collapse the candidate @region back to a 2M leaf.  No flush here: the
+ * caller pays one for the whole batch.  Returns true if a flush is owed.
+ */
+static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			       u64 region, u32 w, struct rmp_sync_pass *pass)
+{
+	u64 pfn = rs_region_pfn(region);
+	u32 new = w;
+	int res;
+
+	/*
+	 * A leaked page may still be hypervisor-owned in the RMP while it
+	 * counts as assigned; collapse only if the RMP really is uniform.
+	 */
+	if ((w & RS_LEAKED) && rs_assigned(w)) {
+		struct rmp_sync_rmp_entry e;
+		unsigned int i;
+
+		for (i = 0; i < RMP_SYNC_REGION_PAGES; i++) {
+			if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e) ||
+			    !e.assigned) {
+				res = RMP_SYNC_COLLAPSE_LAYOUT;
+				goto refused;
+			}
+		}
+	}
+
+	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, pfn, PG_LEVEL_2M);
+	if (res == RMP_SYNC_COLLAPSED) {
+		u64 gb = region / RMP_SYNC_GB_REGIONS;
+
+		rs_set_state(rs, regions, region, w, w & ~(RS_SPLIT | RS_OURS));
+		atomic_long_inc(&rs->collapses_2m);
+		if (pass)
+			pass->collapsed_2m++;
+		if (test_bit(gb, regions->split_1g))
+			set_bit(gb, regions->gb_pending);
+		return true;
+	}
+
+refused:
+	if (res < 0 || res >= RMP_SYNC_COLLAPSE_NR_RESULTS)
+		return false;	/* transient backend error: stays queued */
+	atomic_long_inc(&rs->collapse_failures[res]);
+	if (pass)
+		pass->failed++;
+	switch (res) {
+	case RMP_SYNC_COLLAPSE_NOT_SPLIT:
+		new &= ~(RS_SPLIT | RS_OURS);	/* already one leaf */
+		break;
+	case RMP_SYNC_COLLAPSE_FOREIGN:
+		new &= ~RS_OURS;		/* someone wants it 4K now */
+		break;
+	default:
+		/*
+		 * Attributes differ, PSE missing, odd layout: the region stays
+		 * 4K until its next transition queues it again.
+		 */
+		new |= RS_PARKED;
+		break;
+	}
+	rs_set_state(rs, regions, region, w, new);
+	return false;
+}
+
+/* The flush owed by collapses: one per batch, counted (S5). */
+static void rs_flush(struct rmp_sync *rs, struct rmp_sync_pass *pass)
+{
+	rs->cfg.dmap->flush(rs->cfg.dmap_priv);
+	atomic_long_inc(&rs->tlb_flushes);
+	if (pass)
+		pass->flushes++;
+}
+
+static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
+{
+	struct rmp_sync_regions *regions;
+	u64 region = op->pfn >> RMP_SYNC_REGION_SHIFT;
+	enum rmp_sync_mode mode;
+	unsigned int assigned;
+	struct mutex *lock;
+	u32 w, new;
+	int ret;
+
+	might_sleep();
+	percpu_down_read(&rs->resize);
+	regions = rs_regions(rs);
+	if (op->pfn >= rs_region_pfn(regions->nr)) {
+		percpu_up_read(&rs->resize);
+		return -EINVAL;
+	}
+	lock = rs_lock(rs, region);
+	mutex_lock(lock);
+	w = (u32)atomic_read(&regions->state[region]);
+
+	ret = rs_validate(rs, op, w);
+	if (ret)
+		goto out;
+
+	assigned = rs_assigned(w);
+	assigned = op->st.assigned ? assigned + op->npages : assigned - op->npages;
+	mode = READ_ONCE(rs->mode);
+
+	/* S1: split and flush before the RMPUPDATE that makes it mixed. */
+	if (rs_needs_split(rs, mode, op, w, assigned)) {
+		ret = rs_split_locked(rs, regions, region, &w);
+		if (ret)
+			goto out;
+	}
+
+	/* A 4K update inside a 2M RMP entry needs the entry smashed first. */
+	if (op->npages == 1 && (w & RS_RMP_2M)) {
+		ret = rs_psmash_locked(rs, regions, region, &w);
+		if (ret)
+			goto out;
+	}
+
+	ret = rs_rmpupdate(rs, op->pfn, &op->st);
+	if (ret)
+		goto out;
+
+	new = (w & ~(RS_ASSIGNED | RS_PARKED)) | assigned;
+	if (op->npages == RMP_SYNC_REGION_PAGES)
+		new = op->st.assigned ? (new | RS_RMP_2M) : (new & ~RS_RMP_2M);
+	w = rs_set_state(rs, regions, region, w, new);
+
+	if (mode == RMP_SYNC_MODE_EAGER && (w & RS_PENDING)) {
+		struct rmp_sync_pass pass = {};
+		u64 gb = region / RMP_SYNC_GB_REGIONS;
+
+		if (rs_collapse_locked(rs, regions, region, w, &pass)) {
+			if (READ_ONCE(rs->defrag_1g) &&
+			    test_and_clear_bit(gb, regions->gb_pending))
+				rs_collapse_gb(rs, regions, gb, &pass);
+			rs_flush(rs, &pass);
+		}
+	}
+out:
+	/*
+	 * On a failure after the split the region may be split but uniform:
+	 * rs_set_state() above already queued it, or the split did, so the
+	 * recovery pass restores it.  Nothing else changed.
+	 */
+	mutex_unlock(lock);
+	percpu_up_read(&rs->resize);
+	return ret;
+}
+
+/**
+ * rmp_sync_make_private() - assign a page or a 2M range to a guest/firmware.
+ * @rs: the synchronizer.
+ * @pfn: first page; 2M-aligned for a 2M transition.
+ * @gpa: guest physical address recorded in the RMP (aligned like @pfn).
+ * @level: PG_LEVEL_4K or PG_LEVEL_2M.
+ * @asid: owner's ASID (0 for firmware pages).
+ * @immutable: firmware-owned page the hypervisor may not change.
+ *
+ * Splits the direct map first if the 2M region becomes mixed (S1).
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL if the pages are not all hypervisor-owned or an
+ * argument is out of range (nothing changed), or a backend error.
+ */
+int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
+			  enum pg_level level, u32 asid, bool immutable)
+{
+	struct rs_op op = {
+		.pfn = pfn,
+		.st = { .gpa = gpa, .asid = asid, .assigned = true,
+			.immutable = immutable, .level = level },
+	};
+
+	if (level != PG_LEVEL_4K && level != PG_LEVEL_2M)
+		return -EINVAL;
+	op.npages = level == PG_LEVEL_2M ? RMP_SYNC_REGION_PAGES : 1;
+	if (!IS_ALIGNED(pfn, op.npages) ||
+	    !IS_ALIGNED(gpa, (u64)op.npages << PAGE_SHIFT) ||
+	    gpa >= RMP_SYNC_GPA_LIMIT || asid >= RMP_SYNC_ASID_LIMIT)
+		return -EINVAL;
+	return rs_transition(rs, &op);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_make_private);
+
+/**
+ * rmp_sync_make_shared() - return a page or a 2M range to the hypervisor.
+ * @rs: the synchronizer.
+ * @pfn: first page; 2M-aligned for a 2M transition.
+ * @level: PG_LEVEL_4K or PG_LEVEL_2M (the latter only for a 2M RMP entry).
+ *
+ * A 4K transition inside a 2M RMP entry PSMASHes it first; the region is
+ * split first if it becomes mixed, and queued for collapse once uniform.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL if the pages are not assigned, immutable or leaked
+ * (nothing changed), or a backend error.
+ */
+int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level)
+{
+	struct rs_op op = { .pfn = pfn, .st = { .level = level } };
+
+	if (level != PG_LEVEL_4K && level != PG_LEVEL_2M)
+		return -EINVAL;
+	op.npages = level == PG_LEVEL_2M ? RMP_SYNC_REGION_PAGES : 1;
+	if (!IS_ALIGNED(pfn, op.npages))
+		return -EINVAL;
+	return rs_transition(rs, &op);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_make_shared);
+
+/**
+ * rmp_sync_psmash() - split the 2M RMP entry at @pfn into 512 4K entries.
+ * @rs: the synchronizer.
+ * @pfn: 2M-aligned first page of an assigned 2M RMP entry.
+ *
+ * The direct map does not change: the region stays uniform.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL (unaligned, out of range, not a 2M entry), or -EBUSY.
+ */
+int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn)
+{
+	struct rmp_sync_regions *regions;
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	struct mutex *lock;
+	int ret = -EINVAL;
+	u32 w;
+
+	if (!IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES))
+		return -EINVAL;
+	percpu_down_read(&rs->resize);
+	regions = rs_regions(rs);
+	if (region >= regions->nr)
+		goto out_resize;
+	lock = rs_lock(rs, region);
+	mutex_lock(lock);
+	w = (u32)atomic_read(&regions->state[region]);
+	if ((w & RS_RMP_2M) && !(w & RS_LEAK_LOST))
+		ret = rs_psmash_locked(rs, regions, region, &w);
+	mutex_unlock(lock);
+out_resize:
+	percpu_up_read(&rs->resize);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_psmash);
+
+/* Insert @pfn into the sorted leaked set; false if it cannot grow. */
+static bool rs_record_leak(struct rmp_sync *rs, u64 pfn)
+{
+	unsigned int pos;
+	bool ok = true;
+
+	mutex_lock(&rs->leak_lock);
+	if (rs->nr_leaked == rs->leaked_cap) {
+		unsigned int cap = rs->leaked_cap ? rs->leaked_cap * 2 : 16;
+		u64 *bigger = kcalloc(cap, sizeof(*bigger), GFP_KERNEL);
+
+		if (!bigger) {
+			ok = false;
+			goto out;
+		}
+		if (rs->nr_leaked)
+			memcpy(bigger, rs->leaked, rs->nr_leaked * sizeof(*bigger));
+		kfree(rs->leaked);
+		rs->leaked = bigger;
+		rs->leaked_cap = cap;
+	}
+	for (pos = rs->nr_leaked; pos && rs->leaked[pos - 1] > pfn; pos--)
+		rs->leaked[pos] = rs->leaked[pos - 1];
+	rs->leaked[pos] = pfn;
+	rs->nr_leaked++;
+out:
+	mutex_unlock(&rs->leak_lock);
+	return ok;
+}
+
+/**
+ * rmp_sync_leak_pages() - record pages that can never be returned to the host.
+ * @rs: the synchronizer.
+ * @pfn: first page.
+ * @npages: number of pages (> 0).
+ *
+ * Called where snp_leak_pages() is: the firmware or the RMP refused to give
+ * the pages back.  They count as assigned forever, so their region never
+ * looks hypervisor-uniform again and is never collapsed around them; later
+ * transitions of leaked pages are refused with -EINVAL.  Leaking a page
+ * twice is harmless.  If a page cannot be recorded (-ENOMEM), its whole
+ * region is refused from then on, which is safe and is what the kernel does
+ * with leaked memory anyway: it never touches it again.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL (range outside RAM, @npages 0), or -ENOMEM.
+ */
+int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
+{
+	struct rmp_sync_regions *regions;
+	u64 end = pfn + npages;
+	int ret = 0;
+
+	if (!npages || end < pfn)
+		return -EINVAL;
+	percpu_down_read(&rs->resize);
+	regions = rs_regions(rs);
+	if (end > rs_region_pfn(regions->nr)) {
+		percpu_up_read(&rs->resize);
+		return -EINVAL;
+	}
+	for (; pfn < end; pfn++) {
+		u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+		struct mutex *lock = rs_lock(rs, region);
+		struct rmp_sync_rmp_entry e;
+		u32 w, new;
+
+		mutex_lock(lock);
+		w = (u32)atomic_read(&regions->state[region]);
+		if ((w & RS_LEAK_LOST) || rs_range_leaked(rs, w, pfn, 1))
+			goto next;
+		new = w | RS_LEAKED;
+		/* Count a page the RMP shows as hypervisor-owned as assigned. */
+		if (!rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn, &e) && !e.assigned)
+			new = (new & ~RS_ASSIGNED) | (rs_assigned(w) + 1);
+		if (!rs_record_leak(rs, pfn)) {
+			new |= RS_LEAK_LOST;
+			ret = -ENOMEM;
+		}
+		atomic_long_inc(&rs->leaked_pages);
+		rs_set_state(rs, regions, region, w, new);
+next:
+		mutex_unlock(lock);
+	}
+	percpu_up_read(&rs->resize);
+	if (ret)
+		pr_warn_ratelimited("leaked pages near PFN 0x%llx not recorded; region refused\n",
+				    (unsigned long long)(end - 1));
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_leak_pages);
+
+/*
+ * Restore the 1G leaf of range @gb if rmp_sync split it and all of its
+ * regions are 2M again; the backend re-checks the layout under its lock.
+ */
+static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			   u64 gb, struct rmp_sync_pass *pass)
+{
+	u64 first = gb * RMP_SYNC_GB_REGIONS, region;
+	int res;
+
+	if (first + RMP_SYNC_GB_REGIONS > regions->nr)
+		return;
+	for (region = first; region < first + RMP_SYNC_GB_REGIONS; region++)
+		if ((u32)atomic_read(&regions->state[region]) & RS_SPLIT)
+			return;	/* a later collapse will bring us back */
+
+	/*
+	 * Clear first: a split racing with the collapse (serialized with it by
+	 * the backend) sets the bit again and is not lost.
+	 */
+	if (!test_and_clear_bit(gb, regions->split_1g))
+		return;
+	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, rs_region_pfn(first),
+				     PG_LEVEL_1G);
+	if (res == RMP_SYNC_COLLAPSED) {
+		atomic_long_inc(&rs->collapses_1g);
+		if (pass)
+			pass->collapsed_1g++;
+		return;
+	}
+	if (res < 0 || res >= RMP_SYNC_COLLAPSE_NR_RESULTS) {
+		/* transient: retry next pass */
+		set_bit(gb, regions->split_1g);
+		set_bit(gb, regions->gb_pending);
+		return;
+	}
+	atomic_long_inc(&rs->collapse_failures[res]);
+	if (pass)
+		pass->failed++;
+	/* Only a layout that may still change is worth another try. */
+	if (res == RMP_SYNC_COLLAPSE_LAYOUT)
+		set_bit(gb, regions->split_1g);
+}
+
+/**
+ * rmp_sync_recover() - one budgeted recovery pass.
+ * @rs: the synchronizer.
+ * @budget: most 2M collapses this pass may make (> 0).
+ * @ignore_delay: collapse candidates younger than collapse_delay_ms too.
+ * @pass: if not NULL, filled with what the pass did.
+ *
+ * Walks the region words from where the last pass stopped, collapses due
+ * candidates under their region lock, then tries the 1G ranges they belong
+ * to, and pays one global TLB flush for the whole batch (S5).  khugepaged,
+ * the fallback worker, the simulator and the tests all drive this function.
+ *
+ * Context: may sleep.
+ * Return: number of collapses (2M and 1G), or -EINVAL for a zero budget.
+ */
+int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
+		     struct rmp_sync_pass *pass)
+{
+	struct rmp_sync_regions *regions;
+	struct rmp_sync_pass local = {};
+	bool flush = false;
+	u64 now, i, gb;
+
+	if (!budget)
+		return -EINVAL;
+	if (!pass)
+		pass = &local;
+	memset(pass, 0, sizeof(*pass));
+
+	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED)
+		return 0;
+
+	percpu_down_read(&rs->resize);
+	mutex_lock(&rs->recover_lock);
+	regions = rs_regions(rs);
+	now = rs_now(rs);
+
+	for (i = 0; i < regions->nr && pass->collapsed_2m < budget; i++) {
+		u64 region = rs->recover_cursor;
+		struct mutex *lock;
+		u32 w;
+
+		if (!atomic_long_read(&rs->regions_pending))
+			break;
+		if (++rs->recover_cursor >= regions->nr) {
+			rs->recover_cursor = 0;
+			atomic_long_inc(&rs->full_scans);
+		}
+		pass->scanned++;
+		w = (u32)atomic_read(&regions->state[region]);
+		if (!(w & RS_PENDING))
+			continue;
+		if (!ignore_delay && !rs_due(rs, w, now))
+			continue;
+		lock = rs_lock(rs, region);
+		mutex_lock(lock);
+		w = (u32)atomic_read(&regions->state[region]);
+		if (w & RS_PENDING)
+			flush |= rs_collapse_locked(rs, regions, region, w, pass);
+		mutex_unlock(lock);
+	}
+
+	if (READ_ONCE(rs->defrag_1g)) {
+		for (gb = 0; gb < regions->nr_gb; gb++)
+			if (test_and_clear_bit(gb, regions->gb_pending))
+				rs_collapse_gb(rs, regions, gb, pass);
+		flush |= pass->collapsed_1g > 0;
+	}
+	if (flush)
+		rs_flush(rs, pass);
+	pass->pending_left = atomic_long_read(&rs->regions_pending);
+
+	mutex_unlock(&rs->recover_lock);
+	percpu_up_read(&rs->resize);
+	return pass->collapsed_2m + pass->collapsed_1g;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_recover);
+
+static struct rmp_sync_regions *rs_alloc_regions(u64 nr)
+{
+	struct rmp_sync_regions *regions;
+	u64 nr_gb = DIV_ROUND_UP(nr, RMP_SYNC_GB_REGIONS);
+
+	regions = kvzalloc(sizeof(*regions) + nr * sizeof(atomic_t), GFP_KERNEL);
+	if (!regions)
+		return NULL;
+	regions->nr = nr;
+	regions->nr_gb = nr_gb;
+	regions->split_1g = bitmap_zalloc(nr_gb, GFP_KERNEL);
+	regions->gb_pending = bitmap_zalloc(nr_gb, GFP_KERNEL);
+	if (!regions->split_1g || !regions->gb_pending) {
+		bitmap_free(regions->split_1g);
+		bitmap_free(regions->gb_pending);
+		kvfree(regions);
+		return NULL;
+	}
+	return regions;
+}
+
+static void rs_free_regions(struct rmp_sync_regions *regions)
+{
+	if (!regions)
+		return;
+	bitmap_free(regions->split_1g);
+	bitmap_free(regions->gb_pending);
+	kvfree(regions);
+}
+
+static bool rs_ops_valid(const struct rmp_sync_config *cfg)
+{
+	return cfg->rmp && cfg->rmp->update && cfg->rmp->psmash &&
+	       cfg->rmp->lookup && cfg->dmap && cfg->dmap->level &&
+	       cfg->dmap->split && cfg->dmap->collapse && cfg->dmap->flush;
+}
+
+/**
+ * rmp_sync_create() - build a synchronizer for @cfg->nr_pages of RAM.
+ * @cfg: backends, clock and initial knobs; copied.
+ *
+ * All RAM starts hypervisor-owned and mapped as the backend maps it.
+ *
+ * Return: the instance, or ERR_PTR(-EINVAL / -ENODEV / -ENOMEM).
+ */
+struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
+{
+	struct rmp_sync *rs;
+	unsigned int i;
+
+	if (!rs_ops_valid(cfg))
+		return ERR_PTR(-ENODEV);
+	if (!cfg->nr_pages || !IS_ALIGNED(cfg->nr_pages, RMP_SYNC_REGION_PAGES) ||
+	    cfg->mode >= RMP_SYNC_NR_MODES ||
+	    cfg->collapse_delay_ms > RMP_SYNC_MAX_DELAY_MS)
+		return ERR_PTR(-EINVAL);
+
+	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	if (!rs)
+		return ERR_PTR(-ENOMEM);
+	rs->cfg = *cfg;
+	rs->mode = cfg->mode;
+	rs->collapse_delay_ms = cfg->collapse_delay_ms;
+	rs->defrag_1g = cfg->defrag_1g;
+	RCU_INIT_POINTER(rs->regions,
+			 rs_alloc_regions(cfg->nr_pages >> RMP_SYNC_REGION_SHIFT));
+	if (!rcu_dereference_protected(rs->regions, true) ||
+	    percpu_init_rwsem(&rs->resize)) {
+		rs_free_regions(rcu_dereference_protected(rs->regions, true));
+		kfree(rs);
+		return ERR_PTR(-ENOMEM);
+	}
+	for (i = 0; i < RMP_SYNC_NR_LOCKS; i++)
+		mutex_init(&rs->locks[i]);
+	mutex_init(&rs->recover_lock);
+	mutex_init(&rs->leak_lock);
+	return rs;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_create);
+
+/**
+ * rmp_sync_destroy() - free an instance; no call may be in flight.
+ * @rs: the synchronizer, or NULL.
+ */
+void rmp_sync_destroy(struct rmp_sync *rs)
+{
+	unsigned int i;
+
+	if (IS_ERR_OR_NULL(rs))
+		return;
+	rs_free_regions(rcu_dereference_protected(rs->regions, true));
+	for (i = 0; i < RMP_SYNC_NR_LOCKS; i++)
+		mutex_destroy(&rs->locks[i]);
+	mutex_destroy(&rs->recover_lock);
+	mutex_destroy(&rs->leak_lock);
+	percpu_free_rwsem(&rs->resize);
+	kfree(rs->leaked);
+	kfree(rs);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_destroy);
+
+/**
+ * rmp_sync_grow() - cover more RAM after memory hotplug.
+ * @rs: the synchronizer.
+ * @nr_pages: new size in pages, a multiple of RMP_SYNC_REGION_PAGES, not
+ *	smaller than the current one.
+ *
+ * Lockless readers (rmp_sync_region_info()) keep seeing the old array until
+ * an RCU grace period has passed; then it is freed.
+ *
+ * Context: may sleep.
+ * Return: 0, -EINVAL, or -ENOMEM (nothing changed).
+ */
+int rmp_sync_grow(struct rmp_sync *rs, u64 nr_pages)
+{
+	struct rmp_sync_regions *old, *new;
+	u64 nr = nr_pages >> RMP_SYNC_REGION_SHIFT, i;
+
+	if (!IS_ALIGNED(nr_pages, RMP_SYNC_REGION_PAGES))
+		return -EINVAL;
+	percpu_down_write(&rs->resize);
+	old = rs_regions(rs);
+	if (nr < old->nr) {
+		percpu_up_write(&rs->resize);
+		return -EINVAL;
+	}
+	if (nr == old->nr) {
+		percpu_up_write(&rs->resize);
+		return 0;
+	}
+	new = rs_alloc_regions(nr);
+	if (!new) {
+		percpu_up_write(&rs->resize);
+		return -ENOMEM;
+	}
+	for (i = 0; i < old->nr; i++)
+		atomic_set(&new->state[i], atomic_read(&old->state[i]));
+	for (i = 0; i < old->nr_gb; i++) {
+		if (test_bit(i, old->split_1g))
+			set_bit(i, new->split_1g);
+		if (test_bit(i, old->gb_pending))
+			set_bit(i, new->gb_pending);
+	}
+	rcu_assign_pointer(rs->regions, new);
+	percpu_up_write(&rs->resize);
+
+	synchronize_rcu();
+	rs_free_regions(old);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_grow);
+
+/**
+ * rmp_sync_set_mode() - switch policy at run time.
+ * @rs: the synchronizer.
+ * @mode: enum rmp_sync_mode.
+ *
+ * Re-evaluates every region's candidacy, so that leaving the upstream mode
+ * queues what it left split.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode)
+{
+	struct rmp_sync_regions *regions;
+	u64 region;
+
+	if ((unsigned int)mode >= RMP_SYNC_NR_MODES)
+		return -EINVAL;
+	percpu_down_read(&rs->resize);
+	WRITE_ONCE(rs->mode, mode);
+	regions = rs_regions(rs);
+	for (region = 0; region < regions->nr; region++) {
+		struct mutex *lock = rs_lock(rs, region);
+		u32 w;
+
+		mutex_lock(lock);
+		w = (u32)atomic_read(&regions->state[region]);
+		rs_set_state(rs, regions, region, w, w);
+		mutex_unlock(lock);
+		cond_resched();
+	}
+	percpu_up_read(&rs->resize);
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_set_mode);
+
+/**
+ * rmp_sync_get_mode() - current policy.
+ * @rs: the synchronizer.
+ *
+ * Return: the enum rmp_sync_mode in force.
+ */
+enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs)
+{
+	return READ_ONCE(rs->mode);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_get_mode);
+
+/**
+ * rmp_sync_region_info() - lockless look-up of the region holding @pfn.
+ * @rs: the synchronizer.
+ * @pfn: any page of the region.
+ * @info: filled in.
+ *
+ * Context: any; uses RCU, takes no lock.
+ * Return: 0 or -EINVAL (beyond the covered RAM).
+ */
+int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
+			 struct rmp_sync_region_info *info)
+{
+	struct rmp_sync_regions *regions;
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	u32 w;
+
+	rcu_read_lock();
+	regions = rcu_dereference(rs->regions);
+	if (region >= regions->nr) {
+		rcu_read_unlock();
+		return -EINVAL;
+	}
+	w = (u32)atomic_read(&regions->state[region]);
+	rcu_read_unlock();
+
+	info->assigned = rs_assigned(w);
+	info->rmp_2m = w & RS_RMP_2M;
+	info->split = w & RS_SPLIT;
+	info->ours = w & RS_OURS;
+	info->pending = w & RS_PENDING;
+	info->leaked = w & RS_LEAKED;
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_region_info);
+
+/**
+ * rmp_sync_get_stats() - snapshot of the counters.
+ * @rs: the synchronizer.
+ * @st: filled in.
+ */
+void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st)
+{
+	unsigned int i;
+
+	memset(st, 0, sizeof(*st));
+	rcu_read_lock();
+	st->regions_total = rcu_dereference(rs->regions)->nr;
+	rcu_read_unlock();
+	st->regions_mixed = atomic_long_read(&rs->regions_mixed);
+	st->regions_split = atomic_long_read(&rs->regions_split);
+	st->regions_pending = atomic_long_read(&rs->regions_pending);
+	st->splits = atomic_long_read(&rs->splits);
+	st->splits_1g = atomic_long_read(&rs->splits_1g);
+	st->collapses_2m = atomic_long_read(&rs->collapses_2m);
+	st->collapses_1g = atomic_long_read(&rs->collapses_1g);
+	for (i = 0; i < RMP_SYNC_COLLAPSE_NR_RESULTS; i++)
+		st->collapse_failures[i] = atomic_long_read(&rs->collapse_failures[i]);
+	st->psmash = atomic_long_read(&rs->psmash);
+	st->leaked_pages = atomic_long_read(&rs->leaked_pages);
+	st->tlb_flushes = atomic_long_read(&rs->tlb_flushes);
+	st->full_scans = atomic_long_read(&rs->full_scans);
+	st->rmp_updates = atomic_long_read(&rs->rmp_updates);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_get_stats);
+
+/**
+ * rmp_sync_state_bytes() - memory the synchronizer's state takes.
+ * @rs: the synchronizer.
+ *
+ * Return: bytes allocated for region words, 1G bitmaps and the leaked set
+ * (the constant-size instance itself excluded).
+ */
+size_t rmp_sync_state_bytes(struct rmp_sync *rs)
+{
+	struct rmp_sync_regions *regions;
+	size_t bytes;
+
+	rcu_read_lock();
+	regions = rcu_dereference(rs->regions);
+	bytes = sizeof(*regions) + regions->nr * sizeof(atomic_t) +
+		2 * BITS_TO_LONGS(regions->nr_gb) * sizeof(long);
+	rcu_read_unlock();
+	mutex_lock(&rs->leak_lock);
+	bytes += rs->leaked_cap * sizeof(*rs->leaked);
+	mutex_unlock(&rs->leak_lock);
+	return bytes;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_state_bytes);
+
+#define rs_check_fail(fmt, ...) ({					\
+	pr_err("check: " fmt "\n", ##__VA_ARGS__);			\
+	-EFAULT;							\
+})
+
+/* Recount one region from the RMP and the direct map; region lock held. */
+static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
+			   enum rmp_sync_mode mode, unsigned int *leaked)
+{
+	u64 pfn = rs_region_pfn(region), i;
+	unsigned int rmp_assigned = 0, extra = 0;
+	struct rmp_sync_rmp_entry e;
+	bool rmp_2m = false;
+	int level;
+
+	*leaked = 0;
+	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++) {
+		bool is_leaked = (w & RS_LEAKED) && rs_pfn_leaked(rs, pfn + i);
+
+		if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e))
+			return rs_check_fail("PFN 0x%llx: RMP lookup failed",
+					     (unsigned long long)(pfn + i));
+		if (!i)
+			rmp_2m = e.assigned && e.level == PG_LEVEL_2M;
+		rmp_assigned += e.assigned;
+		*leaked += is_leaked;
+		extra += is_leaked && !e.assigned;
+	}
+	level = rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn);
+
+	if (w & RS_LEAK_LOST)
+		return 0;	/* nothing is known page by page */
+	if (rs_assigned(w) != rmp_assigned + extra)
+		return rs_check_fail("region 0x%llx: %u assigned, RMP has %u (+%u leaked)",
+				     (unsigned long long)region, rs_assigned(w),
+				     rmp_assigned, extra);
+	if (!!(w & RS_RMP_2M) != rmp_2m)
+		return rs_check_fail("region 0x%llx: 2M RMP entry %d, RMP says %d",
+				     (unsigned long long)region,
+				     !!(w & RS_RMP_2M), rmp_2m);
+	/* S1, on the RMP's own view. */
+	if (mode != RMP_SYNC_MODE_NONE && rs_mixed(rmp_assigned) &&
+	    level > PG_LEVEL_4K)
+		return rs_check_fail("S1: region 0x%llx is mixed (%u assigned) but mapped at level %d",
+				     (unsigned long long)region, rmp_assigned, level);
+	if ((w & RS_SPLIT) && level != PG_LEVEL_4K)
+		return rs_check_fail("region 0x%llx: marked split, mapped at level %d",
+				     (unsigned long long)region, level);
+	if (!!(w & RS_PENDING) != rs_candidate(mode, w))
+		return rs_check_fail("region 0x%llx: pending %d, candidate %d",
+				     (unsigned long long)region,
+				     !!(w & RS_PENDING), rs_candidate(mode, w));
+	if (!!(w & RS_LEAKED) != (*leaked > 0))
+		return rs_check_fail("region 0x%llx: leaked flag %d, %u leaked pages",
+				     (unsigned long long)region,
+				     !!(w & RS_LEAKED), *leaked);
+	return 0;
+}
+
+/**
+ * rmp_sync_check() - invariant checker (S1, S3) for the tests.
+ * @rs: the synchronizer.
+ * @first_pfn: start of the range to recount against the RMP and direct map.
+ * @nr_pages: pages in that range; regions overlapping it are checked.
+ * @counters: also recount the counters from every region word.
+ *
+ * Recounts the RMP and the direct map for each region of the range and
+ * compares them with its word; with @counters, compares the region counters
+ * with a recount of all words (cheap: no RMP look-ups).  Reports the first
+ * difference with pr_err().
+ *
+ * Context: may sleep; meant for quiescent points, but safe at any time.
+ * Return: 0, -EINVAL (bad range), or -EFAULT (an invariant is broken).
+ */
+int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
+		   bool counters)
+{
+	unsigned long mixed = 0, split = 0, pending = 0, leaked = 0;
+	struct rmp_sync_regions *regions;
+	enum rmp_sync_mode mode;
+	u64 region, first, last;
+	bool lost = false;
+	int ret = 0;
+
+	percpu_down_read(&rs->resize);
+	regions = rs_regions(rs);
+	mode = READ_ONCE(rs->mode);
+	if (!nr_pages || first_pfn + nr_pages < first_pfn ||
+	    first_pfn + nr_pages > rs_region_pfn(regions->nr)) {
+		percpu_up_read(&rs->resize);
+		return -EINVAL;
+	}
+	first = first_pfn >> RMP_SYNC_REGION_SHIFT;
+	last = (first_pfn + nr_pages - 1) >> RMP_SYNC_REGION_SHIFT;
+	for (region = first; region <= last && !ret; region++) {
+		struct mutex *lock = rs_lock(rs, region);
+		unsigned int n;
+
+		mutex_lock(lock);
+		ret = rs_check_region(rs, region,
+				      (u32)atomic_read(&regions->state[region]),
+				      mode, &n);
+		mutex_unlock(lock);
+	}
+	for (region = 0; !ret && counters && region < regions->nr; region++) {
+		u32 w = (u32)atomic_read(&regions->state[region]);
+
+		mixed += rs_mixed(rs_assigned(w));
+		split += (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS);
+		pending += !!(w & RS_PENDING);
+		lost |= !!(w & RS_LEAK_LOST);
+	}
+	if (!ret && counters) {
+		mutex_lock(&rs->leak_lock);
+		leaked = rs->nr_leaked;
+		mutex_unlock(&rs->leak_lock);
+		if (mixed != (unsigned long)atomic_long_read(&rs->regions_mixed) ||
+		    split != (unsigned long)atomic_long_read(&rs->regions_split) ||
+		    pending != (unsigned long)atomic_long_read(&rs->regions_pending))
+			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu",
+					    atomic_long_read(&rs->regions_mixed), mixed,
+					    atomic_long_read(&rs->regions_split), split,
+					    atomic_long_read(&rs->regions_pending), pending);
+		else if (!lost &&
+			 leaked != (unsigned long)atomic_long_read(&rs->leaked_pages))
+			ret = rs_check_fail("counters: leaked_pages %ld, recorded %lu",
+					    atomic_long_read(&rs->leaked_pages), leaked);
+	}
+	percpu_up_read(&rs->resize);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_check);

@@ -1,0 +1,461 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Software RMP: an in-memory stand-in for the SEV-SNP Reverse Map Table, for
+ * KUnit in QEMU (which has no SNP) and for the userspace harness in
+ * tools/testing/rmp_sync/.  This file is compiled unchanged in both.
+ *
+ * Taken from the architecture (AMD APM Vol. 2, "Secure Nested Paging";
+ * Vol. 3, RMPUPDATE and PSMASH; struct rmpentry in 6.12
+ * arch/x86/virt/svm/sev.c):
+ *  - one entry per 4K page: assigned, page size (4K/2M), immutable,
+ *    validated, VMSA, a 10-bit ASID and the GPA;
+ *  - RMPUPDATE of a 2M page needs a 2M-aligned system address and GPA;
+ *  - RMPUPDATE fails with FAIL_PERMISSION on an immutable entry;
+ *  - RMPUPDATE fails with FAIL_OVERLAP for a 4K update inside an assigned 2M
+ *    page (sev_gmem_invalidate() in 6.12 arch/x86/kvm/svm/sev.c does PSMASH
+ *    first for this reason);
+ *  - every RMPUPDATE clears Validated and VMSA;
+ *  - PSMASH turns one 2M entry into 512 4K entries with the same attributes,
+ *    the GPA stepping by 4K and Validated preserved; it needs a 2M-aligned
+ *    address (FAIL_INPUT otherwise);
+ *  - a write through a 4K mapping checks that page's entry, through a 2M or
+ *    1G mapping all 512 entries of the 2M range written (the comment above
+ *    adjust_direct_map() in 6.12 arch/x86/virt/svm/sev.c).
+ *
+ * This emulation's own choices, where the APM leaves room or where
+ * hardware detail does not matter to rmp_sync:
+ *  - a 2M RMPUPDATE writes all 512 entries (page size 2M, GPA stepping 4K)
+ *    rather than only the base entry, so a lookup or a write check never
+ *    has to consult the base entry;
+ *  - FAIL_OVERLAP for a 2M RMPUPDATE over assigned 4K-sized entries, and
+ *    FAIL_INPUT for a PSMASH of anything but an assigned 2M entry, are our
+ *    reading of the APM;
+ *  - FAIL_INPUT for a shared (assigned=0) state with a nonzero GPA, ASID or
+ *    Immutable, so that a caller's mistake shows up in tests;
+ *  - FAIL_INUSE is never produced by the emulation itself; the fault
+ *    injectors (rmp_sync_swrmp_fault()) return it, or any other code;
+ *  - the check order: fault injector, input, immutable, overlap;
+ *  - rmp_sync_swrmp_pvalidate() stands in for a guest's PVALIDATE, of a 4K
+ *    page or of a whole 2M page; it does not check the ASID or GPA.
+ *
+ * Sparse: entries live in per-2M chunks allocated on the first assignment in
+ * the region and kept until rmp_sync_swrmp_destroy(); an unallocated chunk
+ * reads as 512 hypervisor-owned 4K entries.  Up front, a 2M region costs a
+ * chunk pointer and a 16-bit assigned count, so 1 TiB costs 5 MiB.
+ */
+#include <linux/types.h>
+#include <linux/slab.h>
+#include <linux/spinlock.h>
+#include <linux/mutex.h>
+#include <linux/atomic.h>
+#include <linux/errno.h>
+#include <linux/export.h>
+#include <linux/rmp_sync.h>
+
+#define SWRMP_ASSIGNED		BIT(0)
+#define SWRMP_2M		BIT(1)	/* page size of the entry is 2M */
+#define SWRMP_IMMUTABLE		BIT(2)
+#define SWRMP_VALIDATED		BIT(3)
+#define SWRMP_VMSA		BIT(4)
+
+/* The ASID field of an RMP entry is 10 bits wide (struct rmpentry). */
+#define SWRMP_NR_ASIDS		1024
+
+/* Power of two; adjacent 2M regions hash to different locks. */
+#define SWRMP_NR_LOCKS		64
+
+struct swrmp_entry {
+	u64 gpa;
+	u16 asid;
+	u8 flags;
+};
+
+struct swrmp_chunk {
+	struct swrmp_entry e[RMP_SYNC_REGION_PAGES];
+};
+
+struct rmp_sync_swrmp {
+	u64 nr_pages;
+	/*
+	 * locks[r % SWRMP_NR_LOCKS] protects chunks[r], the entries of that
+	 * chunk and the writes of nassigned[r].  Every operation touches one
+	 * 2M region, so one lock is taken at a time.
+	 */
+	spinlock_t locks[SWRMP_NR_LOCKS];
+	struct swrmp_chunk **chunks;
+	/*
+	 * Assigned entries per region.  Kept apart from the chunks so that
+	 * the write check reads it with READ_ONCE() and no lock: its array
+	 * exists from creation on, while a chunk appears later and reading one
+	 * without the lock would need an acquire/release pairing.
+	 */
+	u16 *nassigned;
+	struct rmp_sync_fault faults[RMP_SYNC_SWRMP_NR_OPS];
+};
+
+static void swrmp_lock(struct rmp_sync_swrmp *rmp, u64 region)
+	__acquires(&rmp->locks)
+{
+	spin_lock(&rmp->locks[region & (SWRMP_NR_LOCKS - 1)]);
+}
+
+static void swrmp_unlock(struct rmp_sync_swrmp *rmp, u64 region)
+	__releases(&rmp->locks)
+{
+	spin_unlock(&rmp->locks[region & (SWRMP_NR_LOCKS - 1)]);
+}
+
+/**
+ * rmp_sync_swrmp_create() - create a software RMP with every page
+ *	hypervisor-owned.
+ * @nr_pages: pages covered; a nonzero multiple of RMP_SYNC_REGION_PAGES.
+ *
+ * Return: the RMP, or NULL on a bad @nr_pages or an allocation failure.
+ */
+struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages)
+{
+	u64 nr_regions = nr_pages >> RMP_SYNC_REGION_SHIFT;
+	struct rmp_sync_swrmp *rmp;
+	int i;
+
+	if (!nr_pages || !IS_ALIGNED(nr_pages, RMP_SYNC_REGION_PAGES))
+		return NULL;
+
+	rmp = kzalloc(sizeof(*rmp), GFP_KERNEL);
+	if (!rmp)
+		return NULL;
+	rmp->nr_pages = nr_pages;
+	rmp->chunks = kvcalloc(nr_regions, sizeof(*rmp->chunks), GFP_KERNEL);
+	rmp->nassigned = kvcalloc(nr_regions, sizeof(*rmp->nassigned),
+				  GFP_KERNEL);
+	if (!rmp->chunks || !rmp->nassigned) {
+		kvfree(rmp->chunks);
+		kvfree(rmp->nassigned);
+		kfree(rmp);
+		return NULL;
+	}
+	for (i = 0; i < SWRMP_NR_LOCKS; i++)
+		spin_lock_init(&rmp->locks[i]);
+	return rmp;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_create);
+
+/**
+ * rmp_sync_swrmp_destroy() - free a software RMP.
+ * @rmp: the RMP, or NULL.  No other caller may be using it.
+ */
+void rmp_sync_swrmp_destroy(struct rmp_sync_swrmp *rmp)
+{
+	u64 r;
+
+	if (!rmp)
+		return;
+	for (r = 0; r < rmp->nr_pages >> RMP_SYNC_REGION_SHIFT; r++)
+		kfree(rmp->chunks[r]);
+	kvfree(rmp->chunks);
+	kvfree(rmp->nassigned);
+	kfree(rmp);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_destroy);
+
+/* The RMPUPDATE input checks that need no RMP state. */
+static bool swrmp_update_input_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
+				  const struct rmp_sync_rmp_state *st)
+{
+	u64 align;
+
+	if (pfn >= rmp->nr_pages)
+		return false;
+	if (st->level == PG_LEVEL_4K)
+		align = 1;
+	else if (st->level == PG_LEVEL_2M)
+		align = RMP_SYNC_REGION_PAGES;
+	else
+		return false;
+	if (!IS_ALIGNED(pfn, align) || !IS_ALIGNED(st->gpa, align * PAGE_SIZE))
+		return false;
+	if (st->asid >= SWRMP_NR_ASIDS)
+		return false;
+	if (!st->assigned && (st->gpa || st->asid || st->immutable))
+		return false;
+	return true;
+}
+
+/* RMPUPDATE's state checks on the entries [@first, @first + @n). */
+static int swrmp_update_state_check(const struct swrmp_chunk *c,
+				    unsigned int first, unsigned int n)
+{
+	unsigned int i;
+
+	if (!c)
+		return RMP_SYNC_RMP_SUCCESS;
+	for (i = first; i < first + n; i++)
+		if (c->e[i].flags & SWRMP_IMMUTABLE)
+			return RMP_SYNC_RMP_FAIL_PERMISSION;
+	for (i = first; i < first + n; i++) {
+		u8 f = c->e[i].flags;
+
+		if (!(f & SWRMP_ASSIGNED))
+			continue;
+		/* 4K into an assigned 2M page: PSMASH first. */
+		if (n == 1 && (f & SWRMP_2M))
+			return RMP_SYNC_RMP_FAIL_OVERLAP;
+		/* 2M over assigned 4K pages. */
+		if (n > 1 && !(f & SWRMP_2M))
+			return RMP_SYNC_RMP_FAIL_OVERLAP;
+	}
+	return RMP_SYNC_RMP_SUCCESS;
+}
+
+static int swrmp_update(void *priv, u64 pfn,
+			const struct rmp_sync_rmp_state *st)
+{
+	struct rmp_sync_swrmp *rmp = priv;
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	struct swrmp_chunk *c, *new = NULL;
+	unsigned int first, n, i;
+	int ret, delta = 0;
+
+	if (rmp_sync_fault_hit(&rmp->faults[RMP_SYNC_SWRMP_UPDATE], &ret))
+		return ret;
+	if (!swrmp_update_input_ok(rmp, pfn, st))
+		return RMP_SYNC_RMP_FAIL_INPUT;
+
+	/*
+	 * An assignment needs the region's chunk.  Allocate it before taking
+	 * the spinlock (GFP_KERNEL may sleep) and install it under the lock
+	 * unless another caller did so meanwhile.
+	 */
+	if (st->assigned) {
+		swrmp_lock(rmp, region);
+		c = rmp->chunks[region];
+		swrmp_unlock(rmp, region);
+		if (!c) {
+			new = kzalloc(sizeof(*new), GFP_KERNEL);
+			if (!new)
+				return -ENOMEM;
+		}
+	}
+
+	first = pfn & (RMP_SYNC_REGION_PAGES - 1);
+	n = st->level == PG_LEVEL_2M ? RMP_SYNC_REGION_PAGES : 1;
+
+	swrmp_lock(rmp, region);
+	c = rmp->chunks[region];
+	ret = swrmp_update_state_check(c, first, n);
+	if (ret != RMP_SYNC_RMP_SUCCESS || (!c && !st->assigned))
+		goto out;	/* failed, or shared over never-assigned */
+	if (!c) {
+		c = new;
+		new = NULL;
+		rmp->chunks[region] = c;
+	}
+
+	for (i = first; i < first + n; i++) {
+		struct swrmp_entry *e = &c->e[i];
+
+		delta += !!st->assigned - !!(e->flags & SWRMP_ASSIGNED);
+		/* Validated and VMSA are cleared by every RMPUPDATE. */
+		e->flags = 0;
+		e->gpa = 0;
+		e->asid = 0;
+		if (st->assigned) {
+			e->flags = SWRMP_ASSIGNED;
+			if (st->level == PG_LEVEL_2M)
+				e->flags |= SWRMP_2M;
+			if (st->immutable)
+				e->flags |= SWRMP_IMMUTABLE;
+			e->gpa = st->gpa + (u64)(i - first) * PAGE_SIZE;
+			e->asid = st->asid;
+		}
+	}
+	WRITE_ONCE(rmp->nassigned[region], rmp->nassigned[region] + delta);
+out:
+	swrmp_unlock(rmp, region);
+	kfree(new);
+	return ret;
+}
+
+static int swrmp_psmash(void *priv, u64 pfn)
+{
+	struct rmp_sync_swrmp *rmp = priv;
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	struct swrmp_chunk *c;
+	unsigned int i;
+	int ret;
+
+	if (rmp_sync_fault_hit(&rmp->faults[RMP_SYNC_SWRMP_PSMASH], &ret))
+		return ret;
+	if (pfn >= rmp->nr_pages || !IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES))
+		return RMP_SYNC_RMP_FAIL_INPUT;
+
+	ret = RMP_SYNC_RMP_FAIL_INPUT;
+	swrmp_lock(rmp, region);
+	c = rmp->chunks[region];
+	if (!c || (c->e[0].flags & (SWRMP_ASSIGNED | SWRMP_2M)) !=
+		  (SWRMP_ASSIGNED | SWRMP_2M))
+		goto out;
+	/*
+	 * A 2M assignment wrote all 512 entries with their GPAs already
+	 * stepping by 4K, and Validated was set per entry, so only the page
+	 * size changes.
+	 */
+	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++)
+		c->e[i].flags &= ~SWRMP_2M;
+	ret = RMP_SYNC_RMP_SUCCESS;
+out:
+	swrmp_unlock(rmp, region);
+	return ret;
+}
+
+static int swrmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
+{
+	struct rmp_sync_swrmp *rmp = priv;
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	const struct swrmp_entry *se;
+	struct swrmp_chunk *c;
+
+	if (pfn >= rmp->nr_pages)
+		return -EINVAL;
+
+	*e = (struct rmp_sync_rmp_entry){ .level = PG_LEVEL_4K };
+	swrmp_lock(rmp, region);
+	c = rmp->chunks[region];
+	if (c) {
+		se = &c->e[pfn & (RMP_SYNC_REGION_PAGES - 1)];
+		e->gpa = se->gpa;
+		e->asid = se->asid;
+		e->assigned = se->flags & SWRMP_ASSIGNED;
+		e->immutable = se->flags & SWRMP_IMMUTABLE;
+		e->validated = se->flags & SWRMP_VALIDATED;
+		e->vmsa = se->flags & SWRMP_VMSA;
+		if (se->flags & SWRMP_2M)
+			e->level = PG_LEVEL_2M;
+	}
+	swrmp_unlock(rmp, region);
+	return 0;
+}
+
+const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops = {
+	.name	= "swrmp",
+	.update	= swrmp_update,
+	.psmash	= swrmp_psmash,
+	.lookup	= swrmp_lookup,
+};
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_ops);
+
+/**
+ * rmp_sync_swrmp_pvalidate() - set or clear Validated, as a guest's PVALIDATE.
+ * @rmp: the RMP.
+ * @pfn: an assigned page: a 4K-sized entry, or the 2M-aligned first page of
+ *	a 2M-sized one, which is validated as a whole (a 2M PVALIDATE).
+ * @validate: the new value of Validated.
+ *
+ * Lets tests check that PSMASH preserves Validated and RMPUPDATE clears it.
+ *
+ * Return: 0, or -EINVAL when @pfn is out of range, unassigned, or inside a
+ * 2M entry without being its first page.
+ */
+int rmp_sync_swrmp_pvalidate(struct rmp_sync_swrmp *rmp, u64 pfn,
+			     bool validate)
+{
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	unsigned int first, n, i;
+	struct swrmp_chunk *c;
+	int ret = -EINVAL;
+
+	if (pfn >= rmp->nr_pages)
+		return -EINVAL;
+	first = pfn & (RMP_SYNC_REGION_PAGES - 1);
+	swrmp_lock(rmp, region);
+	c = rmp->chunks[region];
+	if (!c || !(c->e[first].flags & SWRMP_ASSIGNED))
+		goto out;
+	n = 1;
+	if (c->e[first].flags & SWRMP_2M) {
+		if (first)
+			goto out;
+		n = RMP_SYNC_REGION_PAGES;
+	}
+	for (i = first; i < first + n; i++) {
+		if (validate)
+			c->e[i].flags |= SWRMP_VALIDATED;
+		else
+			c->e[i].flags &= ~SWRMP_VALIDATED;
+	}
+	ret = 0;
+out:
+	swrmp_unlock(rmp, region);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_pvalidate);
+
+/**
+ * rmp_sync_swrmp_write_ok() - the RMP check of a hypervisor write.
+ * @rmp: the RMP.
+ * @pfn: the page written.
+ * @leaf_level: level of the translation used for the write.
+ *
+ * Through a 4K leaf only @pfn's entry must be hypervisor-owned; through a 2M
+ * or a 1G leaf all 512 entries of the 2M range holding @pfn must be (a 1G
+ * leaf is checked as 2M: APM Vol. 2, "RMP and VMPL Access Checks").
+ * Lockless for larger leaves: a write racing with the RMPUPDATE that makes
+ * the region mixed may see either state, and S1 (DESIGN.md) is about never
+ * letting that race happen.
+ *
+ * Return: true if the write passes, false if it raises an RMP #PF (also for
+ * a @pfn outside the RMP).
+ */
+bool rmp_sync_swrmp_write_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
+			     enum pg_level leaf_level)
+{
+	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
+	struct swrmp_chunk *c;
+	bool ok = true;
+
+	if (pfn >= rmp->nr_pages)
+		return false;
+	if (!READ_ONCE(rmp->nassigned[region]))
+		return true;
+	if (leaf_level != PG_LEVEL_4K)
+		return false;
+
+	swrmp_lock(rmp, region);
+	c = rmp->chunks[region];
+	if (c)
+		ok = !(c->e[pfn & (RMP_SYNC_REGION_PAGES - 1)].flags &
+		       SWRMP_ASSIGNED);
+	swrmp_unlock(rmp, region);
+	return ok;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_write_ok);
+
+/**
+ * rmp_sync_swrmp_assigned() - assigned pages in a 2M region.
+ * @rmp: the RMP.
+ * @pfn: any page of the region.
+ *
+ * Return: the number of assigned entries (0..512), 0 outside the RMP.
+ */
+unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn)
+{
+	if (pfn >= rmp->nr_pages)
+		return 0;
+	return READ_ONCE(rmp->nassigned[pfn >> RMP_SYNC_REGION_SHIFT]);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_assigned);
+
+/**
+ * rmp_sync_swrmp_fault() - fault injector of one RMP operation.
+ * @rmp: the RMP.
+ * @op: the operation.
+ *
+ * Return: the injector, to arm with rmp_sync_fault_arm(); an armed injector
+ * makes the operation return its error before any check, changing nothing.
+ */
+struct rmp_sync_fault *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
+					    enum rmp_sync_swrmp_op op)
+{
+	return &rmp->faults[op];
+}
+EXPORT_SYMBOL_GPL(rmp_sync_swrmp_fault);

@@ -1,0 +1,944 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * KUnit suite for rmp_sync (arch/x86/mm/rmp_sync.c).
+ *
+ * The same file runs in the kernel (kunit.py, QEMU: software RMP with the
+ * real direct map) and in userspace (tools/testing/rmp_sync: software RMP,
+ * emulated page tables and TLBs).  The machine behind it is reached through
+ * rmp_sync_test_host.h; a host write there is RMP-checked against the leaf
+ * level that maps it, so a missing split or flush fails a case.
+ *
+ * Every case checks S1 (host writes to every hypervisor-owned page of the
+ * region, from every CPU, after every transition), S3 (rmp_sync_check()
+ * recounts the RMP, the direct map and the counters) and, where it applies,
+ * S2 (after a recovery pass the direct map is the boot layout again).
+ */
+#include <kunit/test.h>
+#include <linux/rmp_sync.h>
+#include "rmp_sync_test_host.h"
+
+#define RP		RMP_SYNC_REGION_PAGES
+#define GBP		RMP_SYNC_GB_PAGES
+
+/* ---- helpers ---------------------------------------------------------- */
+
+static void rst_entry(struct rst_env *env, u64 pfn, struct rmp_sync_rmp_entry *e)
+{
+	memset(e, 0, sizeof(*e));
+	rmp_sync_swrmp_ops.lookup(env->rmp, pfn, e);
+}
+
+/* Everything a transition could change, for "nothing changed" checks. */
+struct rst_snap {
+	struct rmp_sync_stats st;
+	u64 dm[3];
+	u64 flushes;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_rmp_entry e;
+	unsigned int assigned;
+	int level;
+};
+
+static void rst_snap(struct rst_env *env, u64 pfn, struct rst_snap *s)
+{
+	memset(s, 0, sizeof(*s));
+	rmp_sync_get_stats(env->rs, &s->st);
+	rst_directmap(env, &s->dm[0], &s->dm[1], &s->dm[2]);
+	s->flushes = rst_flushes(env);
+	if (pfn < env->ram_pages) {
+		rmp_sync_region_info(env->rs, pfn, &s->info);
+		rst_entry(env, pfn, &s->e);
+		s->assigned = rmp_sync_swrmp_assigned(env->rmp, pfn);
+		s->level = rst_level(env, pfn);
+	}
+}
+
+static void expect_unchanged(struct kunit *test, const struct rst_snap *a,
+			     const struct rst_snap *b)
+{
+	/* stats, direct map, flushes, region word, RMP entry, level */
+	KUNIT_EXPECT_TRUE(test, !memcmp(&a->st, &b->st, sizeof(a->st)));
+	KUNIT_EXPECT_TRUE(test, !memcmp(a->dm, b->dm, sizeof(a->dm)));
+	KUNIT_EXPECT_EQ(test, a->flushes, b->flushes);
+	KUNIT_EXPECT_TRUE(test, !memcmp(&a->info, &b->info, sizeof(a->info)));
+	KUNIT_EXPECT_TRUE(test, !memcmp(&a->e, &b->e, sizeof(a->e)));
+	KUNIT_EXPECT_EQ(test, a->assigned, b->assigned);
+	KUNIT_EXPECT_EQ(test, a->level, b->level);
+}
+
+/* S3 on the region of @pfn and all counters; the host's own tables too. */
+static void expect_consistent(struct kunit *test, struct rst_env *env, u64 pfn)
+{
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, ALIGN_DOWN(pfn, RP), RP, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+}
+
+/*
+ * S1: every hypervisor-owned page of the region holding @pfn is writable
+ * from every CPU, and the region is mapped 4K exactly when it is mixed
+ * (when rmp_sync split it; a foreign split may keep it 4K).
+ */
+static void expect_region_safe(struct kunit *test, struct rst_env *env, u64 pfn)
+{
+	u64 first = ALIGN_DOWN(pfn, RP), p;
+	unsigned int assigned = rmp_sync_swrmp_assigned(env->rmp, first);
+	unsigned int cpu, faults = 0;
+	struct rmp_sync_rmp_entry e;
+
+	for (p = first; p < first + RP; p++) {
+		rst_entry(env, p, &e);
+		if (e.assigned)
+			continue;
+		for (cpu = 0; cpu < env->nr_cpus; cpu++)
+			faults += rst_write(env, cpu, p) != 0;
+	}
+	KUNIT_EXPECT_EQ_MSG(test, faults, 0U, "region at PFN 0x%llx",
+			    (unsigned long long)first);
+	if (assigned && assigned < RP)
+		KUNIT_EXPECT_EQ(test, rst_level(env, first), (int)PG_LEVEL_4K);
+}
+
+static int recover_all(struct rst_env *env)
+{
+	int n, total = 0;
+
+	while ((n = rmp_sync_recover(env->rs, 1U << 20, true, NULL)) > 0)
+		total += n;
+	return n < 0 ? n : total;
+}
+
+static struct rst_env *env_default(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED };
+
+	return rst_env_create(test, &o);
+}
+
+/* Page offsets from the start of the test window, at the edges. */
+struct rst_pos {
+	u64 off;
+	const char *desc;
+};
+
+static const struct rst_pos rst_positions[] = {
+	{ 0, "first page of a 1G range" },
+	{ RP - 1, "last page of the first region" },
+	{ RP, "first page of the second region" },
+	{ 7 * RP + 200, "middle of a region" },
+	{ GBP - RP, "first page of the last region of a 1G range" },
+	{ GBP - 1, "last page of a 1G range" },
+	{ GBP, "first page of the next 1G range" },
+};
+KUNIT_ARRAY_PARAM_DESC(rst_pos, rst_positions, desc);
+
+/* ---- cases ------------------------------------------------------------ */
+
+/* A 4K page goes to a guest and back, at every edge. */
+static void rmp_sync_test_4k_roundtrip(struct kunit *test)
+{
+	const struct rst_pos *pos = test->param_value;
+	struct rmp_sync_region_info info;
+	u64 dm0[3], dm[3], pfn;
+	struct rst_env *env;
+	struct rmp_sync_stats st;
+
+	env = env_default(test);
+	pfn = env->base + pos->off;
+	KUNIT_ASSERT_LT(test, pfn, env->base + env->nr_pages);
+	rst_directmap(env, &dm0[0], &dm0[1], &dm0[2]);
+	expect_region_safe(test, env, pfn);	/* primes every CPU's TLB */
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x1000, PG_LEVEL_4K, 1, false), 0);
+	/* mixed now: 4K, split by us, and every neighbour still writable */
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.split && info.ours && !info.pending);
+	KUNIT_EXPECT_EQ(test, info.assigned, 1U);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+	/* the guest page itself is not host-writable */
+	KUNIT_EXPECT_EQ(test, rst_write(env, 0, pfn), -EFAULT);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	/* uniform again: queued, not yet collapsed */
+	KUNIT_EXPECT_TRUE(test, info.pending);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+
+	/* S2: one pass restores the boot layout (2M, then 1G) */
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
+	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.splits, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.collapses_2m, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.collapses_1g, st.splits_1g);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 1ULL);	/* one pass, one flush */
+	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+}
+
+/* Whole-2M transitions never split: the region stays uniform. */
+static void rmp_sync_test_2m_no_split(struct kunit *test)
+{
+	u64 dm0[3], dm[3], pfn;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+
+	env = env_default(test);
+	pfn = env->base + 3 * RP;
+	rst_directmap(env, &dm0[0], &dm0[1], &dm0[2]);
+	expect_region_safe(test, env, pfn - 1);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x200000, PG_LEVEL_2M, 5, false), 0);
+	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
+	/* no split anywhere */
+	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
+	/* neighbours in the regions around it stay writable through 1G/2M */
+	expect_region_safe(test, env, pfn - 1);
+	expect_region_safe(test, env, pfn + RP);
+	KUNIT_EXPECT_EQ(test, rst_write(env, 1, pfn + 17), -EFAULT);
+	expect_consistent(test, env, pfn);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_2M), 0);
+	expect_region_safe(test, env, pfn);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.splits, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.psmash, 0ULL);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
+/* A 4K page leaves a 2M RMP entry: PSMASH, split, then back to 2M. */
+static void rmp_sync_test_psmash_on_4k_shared(struct kunit *test)
+{
+	struct rmp_sync_rmp_entry e;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	u64 pfn, p;
+
+	env = env_default(test);
+	pfn = env->base + 9 * RP;
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x40000000, PG_LEVEL_2M, 3, false), 0);
+	expect_region_safe(test, env, pfn + RP);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 100, PG_LEVEL_4K), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.psmash, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.splits, 1ULL);
+	/* the other entries are 4K now, gpa stepping from the base */
+	rst_entry(env, pfn + 101, &e);
+	KUNIT_EXPECT_TRUE(test, e.assigned);
+	KUNIT_EXPECT_EQ(test, (int)e.level, (int)PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, e.gpa, 0x40000000ULL + 101 * PAGE_SIZE);
+	expect_region_safe(test, env, pfn);
+	KUNIT_EXPECT_EQ(test, rst_write(env, 0, pfn + 100), 0);
+	expect_consistent(test, env, pfn);
+
+	for (p = pfn; p < pfn + RP; p++)
+		if (p != pfn + 100)
+			KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, p, PG_LEVEL_4K), 0);
+	expect_region_safe(test, env, pfn);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
+/* rmp_sync_psmash() on its own: RMP changes, the direct map does not. */
+static void rmp_sync_test_psmash_explicit(struct kunit *test)
+{
+	struct rmp_sync_region_info info;
+	struct rmp_sync_rmp_entry e;
+	struct rst_snap a, b;
+	struct rst_env *env;
+	u64 pfn;
+
+	env = env_default(test);
+	pfn = env->base + 2 * RP;
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_2M, 9, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_psmash(env->rs, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_FALSE(test, info.rmp_2m);
+	KUNIT_EXPECT_FALSE(test, info.split);
+	KUNIT_EXPECT_EQ(test, info.assigned, (unsigned int)RP);
+	rst_entry(env, pfn + 511, &e);
+	KUNIT_EXPECT_EQ(test, (int)e.level, (int)PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, e.gpa, 511ULL * PAGE_SIZE);
+	KUNIT_EXPECT_EQ(test, e.asid, 9U);
+	expect_consistent(test, env, pfn);
+
+	/* again: no 2M entry any more */
+	rst_snap(env, pfn, &a);
+	KUNIT_EXPECT_EQ(test, rmp_sync_psmash(env->rs, pfn), -EINVAL);
+	rst_snap(env, pfn, &b);
+	expect_unchanged(test, &a, &b);
+
+	/* a smashed region goes back 4K by 4K; 2M shared is refused */
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_2M), -EINVAL);
+}
+
+/* A leaked guest page keeps its region split, forever. */
+static void rmp_sync_test_leak_assigned(struct kunit *test)
+{
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats st;
+	struct rst_snap a, b;
+	struct rst_env *env;
+	u64 pfn;
+
+	env = env_default(test);
+	pfn = env->base + 5 * RP + 3;
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 2, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + 1, 0x1000, PG_LEVEL_4K, 2, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, pfn, 1), 0);
+	/* leaking twice is harmless */
+	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, pfn, 1), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.leaked);
+	KUNIT_EXPECT_EQ(test, info.assigned, 2U);
+
+	rst_snap(env, pfn, &a);
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), -EINVAL);
+	rst_snap(env, pfn, &b);
+	expect_unchanged(test, &a, &b);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 1, PG_LEVEL_4K), 0);
+	recover_all(env);
+	/* S2 except around leaked pages: only this region (and its 1G) */
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn + RP), (int)PG_LEVEL_2M);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.leaked_pages, 1ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_mixed, 1ULL);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+}
+
+/* A leaked page the RMP shows as hypervisor-owned counts as assigned. */
+static void rmp_sync_test_leak_shared(struct kunit *test)
+{
+	struct rmp_sync_region_info info;
+	struct rst_env *env;
+	u64 pfn;
+
+	env = env_default(test);
+	pfn = env->base + 6 * RP;
+	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, pfn + 10, 2), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.assigned, 2U);
+	/* RMP-uniform still: no split needed */
+	KUNIT_EXPECT_FALSE(test, info.split);
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_private(env->rs, pfn + 10, 0, PG_LEVEL_4K, 1, false), -EINVAL);
+	expect_consistent(test, env, pfn);
+
+	/* the next real assignment splits, and nothing collapses it back */
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + 20, 0, PG_LEVEL_4K, 1, false), 0);
+	expect_region_safe(test, env, pfn);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 20, PG_LEVEL_4K), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_consistent(test, env, pfn);
+	/* a leak range past the end of RAM is refused whole */
+	KUNIT_EXPECT_EQ(test, rmp_sync_leak_pages(env->rs, env->ram_pages - 1, 2), -EINVAL);
+}
+
+/* ---- bad input: -EINVAL and nothing changed ---------------------------- */
+
+enum rst_bad_op { BAD_PRIVATE, BAD_SHARED, BAD_PSMASH, BAD_LEAK };
+
+struct rst_bad {
+	const char *desc;
+	enum rst_bad_op op;
+	s64 off;		/* from the window base, or from the end of RAM */
+	int level;
+	u64 gpa;
+	u32 asid;
+	unsigned int npages;
+	int err;
+	bool from_end;
+};
+
+/*
+ * Set-up for every case: region 1 holds a private 4K page at +1, region 2
+ * is one 2M private entry, region 3 holds an immutable page at +0, region 4
+ * a leaked guest page at +7.
+ */
+static const struct rst_bad rst_bad_cases[] = {
+	{ "private 2M unaligned PFN", BAD_PRIVATE, 8 * RP + 1, PG_LEVEL_2M },
+	{ "private beyond RAM", BAD_PRIVATE, 0, PG_LEVEL_4K, .from_end = true },
+	{ "private 2M beyond RAM", BAD_PRIVATE, 0, PG_LEVEL_2M, .from_end = true },
+	{ "private level NONE", BAD_PRIVATE, 8 * RP, PG_LEVEL_NONE },
+	{ "private level 1G", BAD_PRIVATE, 8 * RP, PG_LEVEL_1G },
+	{ "private level 99", BAD_PRIVATE, 8 * RP, 99 },
+	{ "private already assigned 4K", BAD_PRIVATE, RP + 1, PG_LEVEL_4K },
+	{ "private 2M over an assigned page", BAD_PRIVATE, RP, PG_LEVEL_2M },
+	{ "private 4K inside a 2M entry", BAD_PRIVATE, 2 * RP + 5, PG_LEVEL_4K },
+	{ "private gpa unaligned", BAD_PRIVATE, 8 * RP, PG_LEVEL_4K, 0x123 },
+	{ "private 2M gpa not 2M-aligned", BAD_PRIVATE, 8 * RP, PG_LEVEL_2M, 0x1000 },
+	{ "private gpa beyond RMP field", BAD_PRIVATE, 8 * RP, PG_LEVEL_4K, 1ULL << 52 },
+	{ "private asid beyond RMP field", BAD_PRIVATE, 8 * RP, PG_LEVEL_4K, 0, 1024 },
+	{ "private leaked page", BAD_PRIVATE, 4 * RP + 7, PG_LEVEL_4K },
+	{ "shared not assigned 4K", BAD_SHARED, RP + 2, PG_LEVEL_4K },
+	{ "shared 2M of a non-2M region", BAD_SHARED, RP, PG_LEVEL_2M },
+	{ "shared 2M unaligned", BAD_SHARED, 2 * RP + 1, PG_LEVEL_2M },
+	{ "shared beyond RAM", BAD_SHARED, 0, PG_LEVEL_4K, .from_end = true },
+	{ "shared level 1G", BAD_SHARED, RP + 1, PG_LEVEL_1G },
+	{ "shared immutable page", BAD_SHARED, 3 * RP, PG_LEVEL_4K },
+	{ "shared leaked page", BAD_SHARED, 4 * RP + 7, PG_LEVEL_4K },
+	{ "psmash of a non-2M entry", BAD_PSMASH, RP },
+	{ "psmash unaligned", BAD_PSMASH, 2 * RP + 1 },
+	{ "psmash beyond RAM", BAD_PSMASH, 0, .from_end = true },
+	{ "leak zero pages", BAD_LEAK, 8 * RP, 0, 0, 0, 0 },
+	{ "leak beyond RAM", BAD_LEAK, -1, 0, 0, 0, 2, .from_end = true },
+	{ "leak wrapping around", BAD_LEAK, 8 * RP, 0, 0, 0, ~0U },
+};
+KUNIT_ARRAY_PARAM_DESC(rst_bad, rst_bad_cases, desc);
+
+static void rmp_sync_test_bad_input(struct kunit *test)
+{
+	const struct rst_bad *c = test->param_value;
+	struct rst_snap a, b;
+	struct rst_env *env;
+	u64 pfn, b0;
+	int ret;
+
+	env = env_default(test);
+	b0 = env->base;
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + RP + 1, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 2 * RP, 0, PG_LEVEL_2M, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 3 * RP, 0, PG_LEVEL_4K, 0, true), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 4 * RP + 7, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, b0 + 4 * RP + 7, 1), 0);
+
+	pfn = (c->from_end ? env->ram_pages : b0) + c->off;
+	rst_snap(env, pfn < env->ram_pages ? pfn : b0 + RP + 1, &a);
+	switch (c->op) {
+	case BAD_PRIVATE:
+		ret = rmp_sync_make_private(env->rs, pfn, c->gpa, c->level, c->asid, false);
+		break;
+	case BAD_SHARED:
+		ret = rmp_sync_make_shared(env->rs, pfn, c->level);
+		break;
+	case BAD_PSMASH:
+		ret = rmp_sync_psmash(env->rs, pfn);
+		break;
+	default:
+		ret = rmp_sync_leak_pages(env->rs, pfn, c->npages);
+		break;
+	}
+	KUNIT_EXPECT_EQ(test, ret, c->err ? c->err : -EINVAL);
+	rst_snap(env, pfn < env->ram_pages ? pfn : b0 + RP + 1, &b);
+	expect_unchanged(test, &a, &b);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, b0, 8 * RP, true), 0);
+}
+
+/* ---- backend failures -------------------------------------------------- */
+
+enum rst_scenario {
+	SC_PRIVATE_4K,		/* private 4K in a fresh region */
+	SC_SHARED_IN_2M,	/* shared 4K inside a 2M entry (PSMASH path) */
+	SC_COLLAPSE,		/* private + shared, then recovery */
+};
+
+struct rst_fail {
+	const char *desc;
+	enum rst_fault point;
+	int error;
+	int times;
+	enum rst_scenario sc;
+	int want;		/* what the failing call returns */
+};
+
+static const struct rst_fail rst_fail_cases[] = {
+	{ "split -ENOMEM", RST_FAULT_SPLIT, -ENOMEM, 1, SC_PRIVATE_4K, -ENOMEM },
+	{ "RMPUPDATE FAIL_INPUT", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_PRIVATE_4K, -EINVAL },
+	{ "RMPUPDATE FAIL_PERMISSION", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_PERMISSION, 1, SC_PRIVATE_4K, -EFAULT },
+	{ "RMPUPDATE FAIL_INUSE always", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_PRIVATE_4K, -EBUSY },
+	{ "RMPUPDATE FAIL_INUSE 3 times", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 3, SC_PRIVATE_4K, 0 },
+	{ "RMPUPDATE FAIL_OVERLAP always", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_OVERLAP, 1000, SC_PRIVATE_4K, -EBUSY },
+	{ "RMPUPDATE -ENOMEM", RST_FAULT_RMPUPDATE, -ENOMEM, 1, SC_PRIVATE_4K, -ENOMEM },
+	{ "RMPUPDATE fails after PSMASH", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
+	{ "PSMASH FAIL_INUSE always", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_SHARED_IN_2M, -EBUSY },
+	{ "PSMASH FAIL_INUSE twice", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 2, SC_SHARED_IN_2M, 0 },
+	{ "PSMASH FAIL_INPUT", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
+	{ "split -ENOMEM on PSMASH path", RST_FAULT_SPLIT, -ENOMEM, 1, SC_SHARED_IN_2M, -ENOMEM },
+	{ "collapse refused: attributes", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_ATTR, 1, SC_COLLAPSE, 0 },
+	{ "collapse refused: layout", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_LAYOUT, 1, SC_COLLAPSE, 0 },
+	{ "collapse refused: no PSE", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_NO_PSE, 1, SC_COLLAPSE, 0 },
+	{ "collapse -EBUSY (transient)", RST_FAULT_COLLAPSE, -EBUSY, 1, SC_COLLAPSE, 0 },
+};
+KUNIT_ARRAY_PARAM_DESC(rst_fail, rst_fail_cases, desc);
+
+/*
+ * Inject one failure; the call returns the error with the state consistent,
+ * and once the failure is gone everything is recoverable to the boot layout.
+ */
+static void rmp_sync_test_backend_failure(struct kunit *test)
+{
+	const struct rst_fail *c = test->param_value;
+	struct rmp_sync_rmp_entry e;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	u64 pfn, p;
+	int ret;
+
+	env = env_default(test);
+	pfn = env->base + 11 * RP + 42;
+	if (c->sc == SC_SHARED_IN_2M)
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, ALIGN_DOWN(pfn, RP), 0, PG_LEVEL_2M, 1, false), 0);
+	expect_region_safe(test, env, pfn);
+
+	rmp_sync_fault_arm(rst_fault(env, c->point), 1, c->times, c->error);
+	switch (c->sc) {
+	case SC_PRIVATE_4K:
+		ret = rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false);
+		break;
+	case SC_SHARED_IN_2M:
+		ret = rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K);
+		break;
+	default:
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+		ret = rmp_sync_recover(env->rs, 16, true, NULL);
+		/* refused: nothing collapsed, the region stays 4K and safe */
+		KUNIT_EXPECT_EQ(test, ret, 0);
+		KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+		rmp_sync_get_stats(env->rs, &st);
+		if (c->error > 0)
+			KUNIT_EXPECT_EQ(test, st.collapse_failures[c->error], 1ULL);
+		ret = 0;
+		break;
+	}
+	rmp_sync_fault_arm(rst_fault(env, c->point), 0, 0, 0);
+	KUNIT_EXPECT_EQ(test, ret, c->want);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+
+	/* RMP state: changed exactly when the call succeeded */
+	rst_entry(env, pfn, &e);
+	if (c->sc == SC_PRIVATE_4K)
+		KUNIT_EXPECT_EQ(test, e.assigned, ret == 0);
+	else if (c->sc == SC_SHARED_IN_2M)
+		KUNIT_EXPECT_EQ(test, e.assigned, ret != 0);
+
+	/* undo what succeeded, then a region is recovered even so */
+	if (c->sc == SC_PRIVATE_4K && !ret)
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+	if (c->sc == SC_SHARED_IN_2M) {
+		for (p = ALIGN_DOWN(pfn, RP); p < ALIGN_DOWN(pfn, RP) + RP; p++) {
+			rst_entry(env, p, &e);
+			if (e.assigned)
+				KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, p, PG_LEVEL_4K), 0);
+		}
+	}
+	if (c->sc == SC_COLLAPSE && c->error > 0) {
+		/* parked: its next transitions queue it again */
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+	}
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
+	expect_consistent(test, env, pfn);
+}
+
+/* ---- recovery ---------------------------------------------------------- */
+
+/* Split @n regions and make them uniform again: @n pending candidates. */
+static void make_candidates(struct kunit *test, struct rst_env *env, u64 first,
+			    unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++) {
+		u64 pfn = first + (u64)i * RP + i;
+
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+	}
+}
+
+/* collapse_delay_ms holds candidates back; the budget bounds a pass. */
+static void rmp_sync_test_recover_delay_budget(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 100 };
+	struct rmp_sync_pass pass;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+
+	env = rst_env_create(test, &o);
+	make_candidates(test, env, env->base, 8);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 8ULL);
+
+	/* too young */
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
+	KUNIT_EXPECT_EQ(test, pass.flushes, 0U);
+	env->clock_ms = 50;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
+
+	/* due: three per pass, one flush per pass */
+	env->clock_ms = 120;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 3);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 3U);
+	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
+	KUNIT_EXPECT_EQ(test, pass.pending_left, 5U);
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 3);
+	/* the last pass restores the 1G leaf in the same flush */
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 3);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 2U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 1U);
+	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 0, false, &pass), -EINVAL);
+	expect_consistent(test, env, env->base);
+
+	/* a page that flips back within the delay costs no collapse/split pair */
+	make_candidates(test, env, env->base + 20 * RP, 1);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, env->base + 20 * RP, 0, PG_LEVEL_4K, 1, false), 0);
+	env->clock_ms = 1000;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.splits, 9ULL);
+	expect_consistent(test, env, env->base + 20 * RP);
+}
+
+/* Without gbpages, or with defrag_1g off, recovery stops at 2M. */
+static void rmp_sync_test_no_1g(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .no_defrag_1g = true };
+	struct rst_opts ng = { .mode = RMP_SYNC_MODE_DEFERRED, .no_gbpages = true };
+	struct rmp_sync_stats st;
+	struct rst_env *env, *env2;
+
+	env = rst_env_create(test, &o);
+	make_candidates(test, env, env->base, 1);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, env->base), (int)PG_LEVEL_2M);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.collapses_1g, 0ULL);
+	expect_consistent(test, env, env->base);
+
+	env2 = rst_env_create(test, &ng);
+	make_candidates(test, env2, env2->base, 1);
+	recover_all(env2);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env2), 0UL);
+	KUNIT_EXPECT_EQ(test, rst_level(env2, env2->base), (int)PG_LEVEL_2M);
+	expect_consistent(test, env2, env2->base);
+}
+
+/* Eager mode collapses (and flushes) as soon as a region is uniform. */
+static void rmp_sync_test_eager(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_EAGER };
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+
+	env = rst_env_create(test, &o);
+	make_candidates(test, env, env->base + RP, 2);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.collapses_2m, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.collapses_1g, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_region_safe(test, env, env->base + RP);
+	expect_consistent(test, env, env->base + RP);
+}
+
+/* Linux 6.12 behaviour: split on every 4K transition, never collapse. */
+static void rmp_sync_test_upstream_mode(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_UPSTREAM };
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	u64 pfn;
+
+	env = rst_env_create(test, &o);
+	pfn = env->base + 4 * RP;
+	make_candidates(test, env, pfn, 1);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	/* a 4K shared of a 2M-mapped page splits too (no mixedness needed) */
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + RP, 0, PG_LEVEL_2M, 1, false), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn + RP), (int)PG_LEVEL_2M);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + RP, PG_LEVEL_4K), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn + RP), (int)PG_LEVEL_4K);
+	expect_region_safe(test, env, pfn + RP);
+	expect_consistent(test, env, pfn + RP);
+
+	/* switching to rmp_sync queues what upstream left split */
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_mode(env->rs, RMP_SYNC_MODE_DEFERRED), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 1ULL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_set_mode(env->rs, RMP_SYNC_NR_MODES), -EINVAL);
+	expect_consistent(test, env, pfn);
+}
+
+/* Without synchronization the emulated host faults: the tests can fail. */
+static void rmp_sync_test_none_mode_faults(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_NONE };
+	struct rst_env *env;
+	u64 pfn, before;
+
+	env = rst_env_create(test, &o);
+	pfn = env->base + 12 * RP;
+	KUNIT_ASSERT_EQ(test, rst_write(env, 0, pfn + 1), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+	before = rst_rmp_faults(env);
+	/* collateral fault on the neighbour, through the 1G/2M leaf */
+	KUNIT_EXPECT_EQ(test, rst_write(env, 0, pfn + 1), -EFAULT);
+	KUNIT_EXPECT_EQ(test, rst_rmp_faults(env), before + 1);
+}
+
+/* A split another kernel user made on purpose is never merged. */
+static void rmp_sync_test_foreign_split_kept(struct kunit *test)
+{
+	struct rmp_sync_stats st;
+	unsigned long diff;
+	struct rst_env *env;
+	u64 a, b;
+
+	env = env_default(test);
+	a = env->base + 30 * RP;		/* foreign first, then ours */
+	b = env->base + 31 * RP;		/* ours first, then foreign */
+	KUNIT_ASSERT_EQ(test, rst_foreign_4k(env, a + 5), 0);
+	diff = rst_boot_diff(env);
+	make_candidates(test, env, a, 1);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rst_foreign_4k(env, b + 9), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, b, PG_LEVEL_4K), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, a), (int)PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, rst_level(env, b), (int)PG_LEVEL_4K);
+	/* both in the 1G range the foreign split broke up: no new difference */
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), diff);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.collapse_failures[RMP_SYNC_COLLAPSE_FOREIGN], 1ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
+	expect_region_safe(test, env, a);
+	expect_consistent(test, env, a);
+	expect_consistent(test, env, b);
+}
+
+/* Differing attributes park a region until its next transition. */
+static void rmp_sync_test_attr_differs(struct kunit *test)
+{
+	struct rmp_sync_region_info info;
+	struct rst_env *env;
+	u64 pfn;
+
+	env = env_default(test);
+	pfn = env->base + 40 * RP;
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rst_set_ro(env, pfn + 3, true), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_FALSE(test, info.pending);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_consistent(test, env, pfn);
+
+	KUNIT_ASSERT_EQ(test, rst_set_ro(env, pfn + 3, false), 0);
+	make_candidates(test, env, pfn, 1);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
+/* A region fully assigned page by page collapses to 2M too (uniform). */
+static void rmp_sync_test_uniform_assigned(struct kunit *test)
+{
+	struct rst_env *env;
+	u64 pfn, p;
+
+	env = env_default(test);
+	pfn = env->base + 50 * RP;
+	for (p = pfn; p < pfn + RP; p++)
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, p, p << PAGE_SHIFT, PG_LEVEL_4K, 4, false), 0);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_GT(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_region_safe(test, env, pfn + RP);
+	expect_consistent(test, env, pfn);
+	/* and the first page back splits it again before the RMPUPDATE */
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 77, PG_LEVEL_4K), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+}
+
+/* ---- randomized sequences ---------------------------------------------- */
+
+static u64 rst_rand(u64 *s)
+{
+	/* xorshift64*: small, seedable, the same in the kernel and here */
+	*s ^= *s >> 12;
+	*s ^= *s << 25;
+	*s ^= *s >> 27;
+	return *s * 0x2545F4914F6CDD1DULL;
+}
+
+static u64 rst_seed(struct kunit *test)
+{
+#ifdef __KERNEL__
+	u64 seed = get_random_u64() | 1;
+#else
+	u64 seed = kunit_shim_seed | 1;
+#endif
+	kunit_info(test, "seed %llu", (unsigned long long)seed);
+	return seed;
+}
+
+#define RST_RANDOM_STEPS	3000
+#define RST_RANDOM_REGIONS	6
+
+/*
+ * Random operations, valid and not, on a few regions around a 1G boundary;
+ * S1 by host writes and S3 by the checker after every step; S2 at the end.
+ */
+static void rmp_sync_test_random(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 20 };
+	u64 seed = rst_seed(test), s = seed, first, p;
+	unsigned int step, ok = 0, rejected = 0;
+	struct rmp_sync_rmp_entry e;
+	struct rst_env *env;
+	bool leaked = false;
+
+	env = rst_env_create(test, &o);
+	/* three regions before and three after the first 1G boundary */
+	first = env->base + GBP - 3 * RP;
+	for (step = 0; step < RST_RANDOM_STEPS; step++) {
+		u64 region = first + (rst_rand(&s) % RST_RANDOM_REGIONS) * RP;
+		u64 pfn = region + (rst_rand(&s) % 8) * 64 + rst_rand(&s) % 3;
+		unsigned int op = rst_rand(&s) % 100;
+		struct rst_snap a, b;
+		int ret = 0;
+
+		rst_snap(env, pfn, &a);
+		if (op < 35)
+			ret = rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false);
+		else if (op < 70)
+			ret = rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K);
+		else if (op < 76)
+			ret = rmp_sync_make_private(env->rs, region, 0, PG_LEVEL_2M, 2, false);
+		else if (op < 82)
+			ret = rmp_sync_make_shared(env->rs, region, PG_LEVEL_2M);
+		else if (op < 86)
+			ret = rmp_sync_psmash(env->rs, region);
+		else if (op < 87 && !leaked) {
+			ret = rmp_sync_leak_pages(env->rs, pfn, 1);
+			leaked = true;
+		} else if (op < 95) {
+			env->clock_ms += rst_rand(&s) % 30;
+			ret = rmp_sync_recover(env->rs, 1 + rst_rand(&s) % 4, op & 1, NULL) < 0;
+		} else {
+			env->clock_ms += rst_rand(&s) % 10;
+		}
+
+		if (ret == -EINVAL) {
+			/* refused: nothing changed */
+			rst_snap(env, pfn, &b);
+			expect_unchanged(test, &a, &b);
+			rejected++;
+		} else {
+			KUNIT_ASSERT_EQ_MSG(test, ret, 0, "step %u seed %llu", step,
+					    (unsigned long long)seed);
+			ok++;
+		}
+		expect_region_safe(test, env, pfn);
+		KUNIT_ASSERT_EQ_MSG(test, rmp_sync_check(env->rs, region, RP, true), 0,
+				    "step %u seed %llu", step, (unsigned long long)seed);
+	}
+
+	/* quiesce: give everything back, then recover */
+	for (p = first; p < first + RST_RANDOM_REGIONS * RP; p++) {
+		struct rmp_sync_region_info info;
+
+		rst_entry(env, p, &e);
+		if (!e.assigned)
+			continue;
+		rmp_sync_region_info(env->rs, p, &info);
+		if (IS_ALIGNED(p, RP) && info.rmp_2m && !info.leaked)
+			KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, p, PG_LEVEL_2M), 0);
+		else
+			rmp_sync_make_shared(env->rs, p, PG_LEVEL_4K);	/* leaked: -EINVAL */
+	}
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, 0, env->ram_pages, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	if (!leaked)
+		KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	for (p = first; p < first + RST_RANDOM_REGIONS * RP; p += RP)
+		expect_region_safe(test, env, p);
+	kunit_info(test, "%u operations applied, %u refused", ok, rejected);
+}
+
+/* ---- memory ------------------------------------------------------------ */
+
+/* At most 4 bytes of state per 2M region: 2 MiB for 1 TiB. */
+static void rmp_sync_test_state_bytes(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .mem_bytes = 1ULL << 40 };
+	struct rst_env *env;
+	size_t bytes;
+	u64 regions;
+
+#ifdef __KERNEL__
+	kunit_skip(test, "RAM size is the machine's; measured in userspace");
+#endif
+	env = rst_env_create(test, &o);
+	regions = env->ram_pages / RP;
+	bytes = rmp_sync_state_bytes(env->rs);
+	kunit_info(test, "%zu bytes for %llu regions: %llu.%03llu bytes/region",
+		   bytes, (unsigned long long)regions,
+		   (unsigned long long)(bytes / regions),
+		   (unsigned long long)(bytes * 1000 / regions % 1000));
+	KUNIT_EXPECT_LE(test, bytes, (size_t)(regions * 4 + 4096));
+	/* and a transition in the last region works */
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_private(env->rs, env->ram_pages - 1, 0, PG_LEVEL_4K, 1, false), 0);
+	expect_consistent(test, env, env->ram_pages - 1);
+}
+
+static struct kunit_case rmp_sync_test_cases[] = {
+	KUNIT_CASE_PARAM(rmp_sync_test_4k_roundtrip, rst_pos_gen_params),
+	KUNIT_CASE(rmp_sync_test_2m_no_split),
+	KUNIT_CASE(rmp_sync_test_psmash_on_4k_shared),
+	KUNIT_CASE(rmp_sync_test_psmash_explicit),
+	KUNIT_CASE(rmp_sync_test_leak_assigned),
+	KUNIT_CASE(rmp_sync_test_leak_shared),
+	KUNIT_CASE_PARAM(rmp_sync_test_bad_input, rst_bad_gen_params),
+	KUNIT_CASE_PARAM(rmp_sync_test_backend_failure, rst_fail_gen_params),
+	KUNIT_CASE(rmp_sync_test_recover_delay_budget),
+	KUNIT_CASE(rmp_sync_test_no_1g),
+	KUNIT_CASE(rmp_sync_test_eager),
+	KUNIT_CASE(rmp_sync_test_upstream_mode),
+	KUNIT_CASE(rmp_sync_test_none_mode_faults),
+	KUNIT_CASE(rmp_sync_test_foreign_split_kept),
+	KUNIT_CASE(rmp_sync_test_attr_differs),
+	KUNIT_CASE(rmp_sync_test_uniform_assigned),
+	KUNIT_CASE(rmp_sync_test_random),
+	KUNIT_CASE(rmp_sync_test_state_bytes),
+	{}
+};
+
+static struct kunit_suite rmp_sync_test_suite = {
+	.name = "rmp_sync",
+	.test_cases = rmp_sync_test_cases,
+};
+kunit_test_suites(&rmp_sync_test_suite);
+
+MODULE_DESCRIPTION("KUnit tests for the SEV-SNP RMP/direct-map synchronizer");
+MODULE_LICENSE("GPL");

@@ -1,0 +1,43 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * Userspace side of shim/kshim.h: allocation with a fault-injection
+ * countdown and a live-allocation count for leak checks, and the printk
+ * counters.
+ */
+#include <malloc.h>
+#include "shim/kshim.h"
+
+int kshim_verbose;
+unsigned long kshim_warnings;
+unsigned long kshim_splats;
+long kshim_fail_alloc_at;	/* fail the Nth allocation from now (1-based) */
+long kshim_allocs;
+long kshim_live_allocs;
+
+void *kshim_alloc(size_t size, bool zero)
+{
+	long at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
+	void *p;
+
+	if (at > 0 && __atomic_sub_fetch(&kshim_fail_alloc_at, 1, __ATOMIC_RELAXED) == 0)
+		return NULL;
+	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
+	if (p) {
+		__atomic_add_fetch(&kshim_allocs, 1, __ATOMIC_RELAXED);
+		__atomic_add_fetch(&kshim_live_allocs, 1, __ATOMIC_RELAXED);
+	}
+	return p;
+}
+
+void kshim_free(const void *p)
+{
+	if (!p)
+		return;
+	__atomic_sub_fetch(&kshim_live_allocs, 1, __ATOMIC_RELAXED);
+	free((void *)p);
+}
+
+size_t kshim_alloc_size(const void *p)
+{
+	return p ? malloc_usable_size((void *)p) : 0;
+}

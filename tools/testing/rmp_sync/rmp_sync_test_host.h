@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * The machine lib/test_rmp_sync.c runs on.  In userspace (this file's
+ * implementation, test_host.c) it is the emulated SNP host: software RMP,
+ * emulated page tables, CPUs with TLBs.  In the kernel the same interface is
+ * the software RMP paired with the real direct map.
+ */
+#ifndef _RMP_SYNC_TEST_HOST_H
+#define _RMP_SYNC_TEST_HOST_H
+
+#include <kunit/test.h>
+#include <linux/rmp_sync.h>
+
+struct rst_opts {
+	u64 mem_bytes;			/* RAM, userspace only; 0: 4 GiB */
+	unsigned int nr_cpus;		/* 0: 2 */
+	bool no_pse;			/* boot map 4K, no collapse possible */
+	bool no_gbpages;		/* no 1G leaves */
+	enum rmp_sync_mode mode;
+	unsigned int collapse_delay_ms;
+	bool no_defrag_1g;
+};
+
+/* Where a backend failure can be injected. */
+enum rst_fault {
+	RST_FAULT_RMPUPDATE,
+	RST_FAULT_PSMASH,
+	RST_FAULT_SPLIT,
+	RST_FAULT_COLLAPSE,
+	RST_NR_FAULTS
+};
+
+struct rst_env {
+	struct rmp_sync *rs;
+	struct rmp_sync_swrmp *rmp;
+	u64 base;			/* first PFN the tests may use, 1G-aligned */
+	u64 nr_pages;			/* pages from @base */
+	u64 ram_pages;			/* RAM the instance covers */
+	unsigned int nr_cpus;
+	u64 clock_ms;			/* the instance's clock */
+	void *host;
+};
+
+/* Build host + instance, owned by @test: torn down when the case ends. */
+struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts);
+/* A host write to @pfn from @cpu: 0, -EFAULT (RMP #PF), other -errno. */
+int rst_write(struct rst_env *env, unsigned int cpu, u64 pfn);
+int rst_level(struct rst_env *env, u64 pfn);
+void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
+		   u64 *pages_1g);
+/* 2M regions of the test window not mapped as at boot. */
+unsigned long rst_boot_diff(struct rst_env *env);
+/* Recount the host's page tables against its counters. */
+int rst_host_check(struct rst_env *env);
+u64 rst_rmp_faults(struct rst_env *env);
+u64 rst_flushes(struct rst_env *env);
+struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f);
+/* Other kernel users: a deliberate 4K split; a read-only page. */
+int rst_foreign_4k(struct rst_env *env, u64 pfn);
+int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);
+/* Fail the @nth allocation from now in the core; false if unsupported. */
+bool rst_fail_alloc(struct rst_env *env, long nth);
+
+#endif /* _RMP_SYNC_TEST_HOST_H */
