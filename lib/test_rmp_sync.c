@@ -138,7 +138,7 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 {
 	const struct rst_pos *pos = test->param_value;
 	struct rmp_sync_region_info info;
-	u64 dm0[3], dm[3], pfn;
+	u64 dm0[3], dm[3], pfn, flushes;
 	struct rst_env *env;
 	struct rmp_sync_stats st;
 
@@ -167,8 +167,10 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 	expect_region_safe(test, env, pfn);
 	expect_consistent(test, env, pfn);
 
-	/* S2: one pass restores the boot layout (2M, then 1G) */
+	/* S2: one pass restores the boot layout (2M, then 1G), one real flush */
+	flushes = rst_flushes(env);
 	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_flushes(env), flushes + 1);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
 	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));

@@ -3,6 +3,52 @@
 #include "rmp_sync_test_host.h"
 #include "emu.h"
 
+/*
+ * The RMP backend the suite uses: the software RMP, plus a check at the
+ * moment an RMPUPDATE lands that S1 already holds for its region.  A split
+ * that comes after the RMPUPDATE (wrong order) is caught here even in a
+ * single-threaded case, where no write could race with it.
+ */
+struct rst_host {
+	struct emu_host *h;
+	unsigned long s1_late;		/* RMPUPDATEs that left a mixed region large */
+	bool check_order;
+};
+
+static int rst_rmp_update(void *priv, u64 pfn, const struct rmp_sync_rmp_state *st)
+{
+	struct rst_env *env = priv;
+	struct rst_host *host = env->host;
+	unsigned int assigned;
+	int ret;
+
+	ret = rmp_sync_swrmp_ops.update(env->rmp, pfn, st);
+	if (ret || !host->check_order)
+		return ret;
+	assigned = rmp_sync_swrmp_assigned(env->rmp, pfn);
+	if (assigned && assigned < RMP_SYNC_REGION_PAGES &&
+	    emu_level(host->h, pfn) != PG_LEVEL_4K)
+		__atomic_add_fetch(&host->s1_late, 1, __ATOMIC_RELAXED);
+	return ret;
+}
+
+static int rst_rmp_psmash(void *priv, u64 pfn)
+{
+	return rmp_sync_swrmp_ops.psmash(((struct rst_env *)priv)->rmp, pfn);
+}
+
+static int rst_rmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
+{
+	return rmp_sync_swrmp_ops.lookup(((struct rst_env *)priv)->rmp, pfn, e);
+}
+
+static const struct rmp_sync_rmp_ops rst_rmp_ops = {
+	.name = "software RMP (order-checked)",
+	.update = rst_rmp_update,
+	.psmash = rst_rmp_psmash,
+	.lookup = rst_rmp_lookup,
+};
+
 static u64 rst_clock(void *priv)
 {
 	return READ_ONCE(((struct rst_env *)priv)->clock_ms);
@@ -12,8 +58,11 @@ static void rst_env_destroy(void *ctx)
 {
 	struct rst_env *env = ctx;
 
+	struct rst_host *host = env->host;
+
 	rmp_sync_destroy(env->rs);
-	emu_destroy(env->host);
+	emu_destroy(host->h);
+	kfree(host);
 	env->rs = NULL;
 	env->host = NULL;
 }
@@ -28,27 +77,34 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.gbpages = !opts->no_pse && !opts->no_gbpages,
 	};
 	struct rmp_sync_config cfg = {
-		.rmp = &rmp_sync_swrmp_ops,
+		.rmp = &rst_rmp_ops,
 		.dmap = &emu_dmap_ops,
 		.clock_ms = rst_clock,
 		.mode = opts->mode,
 		.collapse_delay_ms = opts->collapse_delay_ms,
 		.defrag_1g = !opts->no_defrag_1g,
 	};
+	struct rst_host *host;
 	struct emu_host *h;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	cfg.clock_priv = env;
+	host = kzalloc(sizeof(*host), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, host);
 	h = emu_create(&ec);
+	if (!h)
+		kfree(host);
 	KUNIT_ASSERT_NOT_NULL(test, h);
-	env->host = h;
+	host->h = h;
+	host->check_order = opts->mode != RMP_SYNC_MODE_NONE;
+	env->host = host;
 	env->rmp = emu_rmp(h);
 	env->nr_cpus = ec.nr_cpus;
 	env->ram_pages = ec.mem_bytes >> PAGE_SHIFT;
 	env->base = 0;
 	env->nr_pages = env->ram_pages;
 	cfg.nr_pages = env->ram_pages;
-	cfg.rmp_priv = env->rmp;
+	cfg.rmp_priv = env;
 	cfg.dmap_priv = h;
 	env->rs = rmp_sync_create(&cfg);
 	if (IS_ERR(env->rs)) {
@@ -56,6 +112,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 
 		env->rs = NULL;
 		emu_destroy(h);
+		kfree(host);
 		env->host = NULL;
 		KUNIT_ASSERT_EQ(test, err, 0L);
 	}
@@ -63,37 +120,49 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	return env;
 }
 
+static struct emu_host *rst_emu(struct rst_env *env)
+{
+	return ((struct rst_host *)env->host)->h;
+}
+
 int rst_write(struct rst_env *env, unsigned int cpu, u64 pfn)
 {
-	return emu_write(env->host, cpu, pfn);
+	return emu_write(rst_emu(env), cpu, pfn);
 }
 
 int rst_level(struct rst_env *env, u64 pfn)
 {
-	return emu_level(env->host, pfn);
+	return emu_level(rst_emu(env), pfn);
 }
 
 void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
 		   u64 *pages_1g)
 {
-	emu_directmap(env->host, pages_4k, pages_2m, pages_1g);
+	emu_directmap(rst_emu(env), pages_4k, pages_2m, pages_1g);
 }
 
 unsigned long rst_boot_diff(struct rst_env *env)
 {
-	return emu_boot_diff(env->host);
+	return emu_boot_diff(rst_emu(env));
 }
 
 int rst_host_check(struct rst_env *env)
 {
-	return emu_check(env->host);
+	struct rst_host *host = env->host;
+
+	if (READ_ONCE(host->s1_late)) {
+		pr_err("S1: %lu RMPUPDATE(s) made a region mixed while it was mapped large\n",
+		       host->s1_late);
+		return -EFAULT;
+	}
+	return emu_check(host->h);
 }
 
 u64 rst_rmp_faults(struct rst_env *env)
 {
 	struct emu_stats st;
 
-	emu_get_stats(env->host, &st);
+	emu_get_stats(rst_emu(env), &st);
 	return st.rmp_faults;
 }
 
@@ -101,7 +170,7 @@ u64 rst_flushes(struct rst_env *env)
 {
 	struct emu_stats st;
 
-	emu_get_stats(env->host, &st);
+	emu_get_stats(rst_emu(env), &st);
 	return st.flushes;
 }
 
@@ -113,9 +182,9 @@ struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
 	case RST_FAULT_PSMASH:
 		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
 	case RST_FAULT_SPLIT:
-		return emu_fault(env->host, EMU_FAULT_SPLIT);
+		return emu_fault(rst_emu(env), EMU_FAULT_SPLIT);
 	case RST_FAULT_COLLAPSE:
-		return emu_fault(env->host, EMU_FAULT_COLLAPSE);
+		return emu_fault(rst_emu(env), EMU_FAULT_COLLAPSE);
 	default:
 		return NULL;
 	}
@@ -123,13 +192,13 @@ struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
 
 int rst_foreign_4k(struct rst_env *env, u64 pfn)
 {
-	return emu_set_memory_4k(env->host, pfn);
+	return emu_set_memory_4k(rst_emu(env), pfn);
 }
 
 int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 {
-	return ro ? emu_set_attr(env->host, pfn, 0, EMU_PTE_RW) :
-		    emu_set_attr(env->host, pfn, EMU_PTE_RW, 0);
+	return ro ? emu_set_attr(rst_emu(env), pfn, 0, EMU_PTE_RW) :
+		    emu_set_attr(rst_emu(env), pfn, EMU_PTE_RW, 0);
 }
 
 bool rst_fail_alloc(struct rst_env *env, long nth)
