@@ -4,7 +4,8 @@
 #
 #   make demo    built-in scenario on the emulated SNP host: the direct map
 #                before, during and after, under upstream 6.12 and rmp_sync
-#   make check   every userspace test (ASan + UBSan), ending "N passed, N failed"
+#   make check   every userspace test under ASan + UBSan, then under TSan;
+#                each run ends "N passed, N failed, N skipped"
 #
 # Both install what they need on a Debian machine (as root) first.
 
@@ -29,6 +30,7 @@ build: deps
 
 check: build
 	$(MAKE) -s -C $(HARNESS) run
+	$(MAKE) -s -C $(HARNESS) tsan
 
 demo: build
 	$(HARNESS)/build/rmp-sync-demo

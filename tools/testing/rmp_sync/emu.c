@@ -27,29 +27,6 @@
 
 #include "emu.h"
 
-/*
- * liburcu 0.13 tells ThreadSanitizer nothing about grace periods, so TSan
- * would take the free of a table that a walker read before the grace period
- * for a race.  Give it the ordering RCU provides: every read-side section
- * ends with a release of rcu_hb, every grace period with an acquire of it.
- */
-#if defined(__SANITIZE_THREAD__)
-#define EMU_TSAN 1
-#elif defined(__has_feature)
-#if __has_feature(thread_sanitizer)
-#define EMU_TSAN 1
-#endif
-#endif
-#ifdef EMU_TSAN
-#include <sanitizer/tsan_interface.h>
-#define emu_rcu_read_unlock(h) \
-	do { __tsan_release(&(h)->rcu_hb); rcu_read_unlock(); } while (0)
-#define emu_rcu_synchronized(h) __tsan_acquire(&(h)->rcu_hb)
-#else
-#define emu_rcu_read_unlock(h) do { (void)(h); rcu_read_unlock(); } while (0)
-#define emu_rcu_synchronized(h) ((void)(h))
-#endif
-
 #define EMU_GB_SHIFT		18	/* pfn -> PUD index */
 #define EMU_PFN_MASK		GENMASK(51, 12)
 /*
@@ -111,7 +88,6 @@ struct emu_host {
 	struct rmp_sync_fault faults[EMU_NR_FAULTS];
 	/* Statistics, relaxed atomics. */
 	u64 flushes, tables_alloc, tables_freed, last_fault_pfn;
-	int rcu_hb;			/* TSan's stand-in for a grace period */
 };
 
 static inline void emu_inc(u64 *c)
@@ -285,7 +261,6 @@ static void __emu_flush_all(struct emu_host *h)
 	if (!h->deferred)
 		return;
 	synchronize_rcu();
-	emu_rcu_synchronized(h);
 	for (t = h->deferred; t; t = next) {
 		next = t->next;
 		emu_free_table(h, t);
@@ -505,7 +480,7 @@ int emu_write(struct emu_host *h, unsigned int cpu, u64 pfn)
 		emu_inc(&c->tlb_misses);
 		rcu_read_lock();
 		level = emu_walk(h, pfn, &pte, NULL);
-		emu_rcu_read_unlock(h);
+		rcu_read_unlock();
 		if (!(pte & EMU_PTE_PRESENT)) {
 			ret = -ENOENT;
 			goto out;
@@ -548,7 +523,7 @@ int emu_level(struct emu_host *h, u64 pfn)
 		return PG_LEVEL_NONE;
 	rcu_read_lock();
 	level = emu_walk(h, pfn, &e, NULL);
-	emu_rcu_read_unlock(h);
+	rcu_read_unlock();
 	return e & EMU_PTE_PRESENT ? level : PG_LEVEL_NONE;
 }
 

@@ -13,6 +13,7 @@ unsigned long kshim_splats;
 long kshim_fail_alloc_at;	/* fail the Nth allocation from now (1-based) */
 long kshim_allocs;
 long kshim_live_allocs;
+int kshim_rcu_hb;		/* see kshim.h: TSan's view of a grace period */
 
 void *kshim_alloc(size_t size, bool zero)
 {

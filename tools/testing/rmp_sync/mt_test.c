@@ -16,6 +16,9 @@
 #define MT_SHARED	8	/* regions every thread has pages in */
 #define MT_OWN		3	/* regions of each thread's own, per GB */
 #define MT_OPS		6000	/* per worker */
+#define MT_SLOTS	6	/* pages a worker uses in its own regions (2 in
+				 * shared ones): regions often turn uniform, so
+				 * recovery races transitions */
 #define RP		RMP_SYNC_REGION_PAGES
 
 struct mt_run {
@@ -47,7 +50,10 @@ static u64 mt_rand(u64 *s)
 	return *s * 0x2545F4914F6CDD1DULL;
 }
 
-/* A page this worker owns: one of its own regions, or its share of another. */
+/*
+ * A page this worker owns: in one of its own regions, or its share of a
+ * shared region (slot * 61 + cpu never collides between workers).
+ */
 static u64 mt_pick(struct mt_worker *w, bool *own_region)
 {
 	struct mt_run *run = w->run;
@@ -60,9 +66,9 @@ static u64 mt_pick(struct mt_worker *w, bool *own_region)
 		u64 region = gb * RMP_SYNC_GB_REGIONS + MT_SHARED +
 			     w->cpu * MT_OWN + (r >> 8) % MT_OWN;
 
-		return region * RP + (r >> 16) % RP;
+		return region * RP + ((r >> 16) % MT_SLOTS) * 37;
 	}
-	return ((r >> 8) % MT_SHARED) * RP + ((r >> 16) % (RP / MT_CPUS)) * MT_CPUS + w->cpu;
+	return ((r >> 8) % MT_SHARED) * RP + ((r >> 16) % 2) * 61 + w->cpu;
 }
 
 static void *mt_worker_fn(void *arg)
@@ -91,15 +97,26 @@ static void *mt_worker_fn(void *arg)
 			ret = rmp_sync_make_private(run->rs, region, 0, PG_LEVEL_2M, 1 + w->cpu, false);
 		} else if (op < 88 && own) {
 			ret = rmp_sync_make_shared(run->rs, region, PG_LEVEL_2M);
-		} else if (op < 91 && own) {
+		} else if (op < 90 && own) {
 			ret = rmp_sync_psmash(run->rs, region);
-		} else if (op < 92 && own && e.assigned && !w->leaked) {
+		} else if (op < 94 && own) {
+			/* give the whole region back, 2M or page by page */
+			ret = rmp_sync_make_shared(run->rs, region, PG_LEVEL_2M);
+			for (u64 q = region; ret == -EINVAL && q < region + RP; q++)
+				if (rmp_sync_make_shared(run->rs, q, PG_LEVEL_4K) == -EBUSY)
+					ret = -EBUSY;
+			if (ret == -EINVAL)
+				ret = 0;
+		} else if (op < 95 && own && e.assigned && !w->leaked) {
 			ret = rmp_sync_leak_pages(run->rs, pfn, 1);
 			w->leaked = true;
 		}
 		/* -EINVAL is a refused transition (state did not allow it) */
-		if (ret && ret != -EINVAL)
+		if (ret && ret != -EINVAL) {
+			fprintf(stderr, "cpu %u op %u PFN 0x%llx: %d\n", w->cpu, op,
+				(unsigned long long)pfn, ret);
 			__atomic_add_fetch(&run->bad_returns, 1, __ATOMIC_RELAXED);
+		}
 
 		/* write to the pages this worker owns that are shared right now */
 		for (unsigned int k = 0; k < 4; k++) {
@@ -147,10 +164,14 @@ static void *mt_reader_fn(void *arg)
 		struct rmp_sync_region_info info;
 		u64 pfn = mt_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
 
-		if (!rmp_sync_region_info(run->rs, pfn, &info))
-			__atomic_add_fetch(&run->lookups, 1, __ATOMIC_RELAXED);
-		if (info.assigned > RP)
+		if (rmp_sync_region_info(run->rs, pfn, &info))
+			continue;	/* beyond the RAM covered before the grow */
+		__atomic_add_fetch(&run->lookups, 1, __ATOMIC_RELAXED);
+		if (info.assigned > RP) {
+			fprintf(stderr, "lookup of PFN 0x%llx: %u assigned\n",
+				(unsigned long long)pfn, info.assigned);
 			__atomic_add_fetch(&run->bad_returns, 1, __ATOMIC_RELAXED);
+		}
 	}
 	rcu_unregister_thread();
 	return NULL;

@@ -205,7 +205,42 @@ typedef struct { pthread_mutex_t m; } spinlock_t;
 #define spin_lock(l) pthread_mutex_lock(&(l)->m)
 #define spin_unlock(l) pthread_mutex_unlock(&(l)->m)
 
-/* RCU: liburcu (memb flavour); rcu_read_lock() etc. come from urcu.h. */
+/*
+ * RCU: liburcu (memb flavour) for rcu_read_lock() and synchronize_rcu().
+ * Pointer publication uses GCC atomics with the kernel's semantics (a
+ * release store, a consume load) so that ThreadSanitizer sees them; liburcu's
+ * own macros are plain volatile accesses to it.
+ */
+#undef rcu_assign_pointer
+#undef rcu_dereference
+#define rcu_assign_pointer(p, v) __atomic_store_n(&(p), (v), __ATOMIC_RELEASE)
+#define rcu_dereference(p) __atomic_load_n(&(p), __ATOMIC_CONSUME)
+
+/*
+ * ThreadSanitizer does not know that synchronize_rcu() waits for readers:
+ * every read-side critical section ends with a release of kshim_rcu_hb and
+ * every grace period ends with an acquire of it, which is what a grace
+ * period guarantees.  Without it, each free after synchronize_rcu() would
+ * be reported as a race with the readers it waited for.
+ */
+#if defined(__SANITIZE_THREAD__)
+#include <sanitizer/tsan_interface.h>
+extern int kshim_rcu_hb;
+static inline void kshim_rcu_read_unlock(void)
+{
+	__tsan_release(&kshim_rcu_hb);
+	urcu_memb_read_unlock();
+}
+static inline void kshim_synchronize_rcu(void)
+{
+	urcu_memb_synchronize_rcu();
+	__tsan_acquire(&kshim_rcu_hb);
+}
+#undef rcu_read_unlock
+#undef synchronize_rcu
+#define rcu_read_unlock kshim_rcu_read_unlock
+#define synchronize_rcu kshim_synchronize_rcu
+#endif
 #define rcu_dereference_protected(p, c) (p)
 #define RCU_INIT_POINTER(p, v) ((p) = (v))
 
