@@ -98,6 +98,22 @@ static void expect_region_safe(struct kunit *test, struct rst_env *env, u64 pfn)
 		KUNIT_EXPECT_EQ(test, rst_level(env, first), (int)PG_LEVEL_4K);
 }
 
+/* The common transitions: ASID 1, GPA 0, mutable; 4K back to the host. */
+static int priv_4k(struct rst_env *env, u64 pfn)
+{
+	return rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false);
+}
+
+static int priv_2m(struct rst_env *env, u64 pfn)
+{
+	return rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_2M, 1, false);
+}
+
+static int shared_4k(struct rst_env *env, u64 pfn)
+{
+	return rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K);
+}
+
 static int recover_all(struct rst_env *env)
 {
 	int n, total = 0;
@@ -129,6 +145,7 @@ static const struct rst_pos rst_positions[] = {
 	{ GBP - 1, "last page of a 1G range" },
 	{ GBP, "first page of the next 1G range" },
 };
+
 KUNIT_ARRAY_PARAM_DESC(rst_pos, rst_positions, desc);
 
 /* ---- cases ------------------------------------------------------------ */
@@ -148,7 +165,8 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 	rst_directmap(env, &dm0[0], &dm0[1], &dm0[2]);
 	expect_region_safe(test, env, pfn);	/* primes every CPU's TLB */
 
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x1000, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x1000, PG_LEVEL_4K,
+						    1, false), 0);
 	/* mixed now: 4K, split by us, and every neighbour still writable */
 	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
 	rmp_sync_region_info(env->rs, pfn, &info);
@@ -197,7 +215,8 @@ static void rmp_sync_test_2m_no_split(struct kunit *test)
 	rst_directmap(env, &dm0[0], &dm0[1], &dm0[2]);
 	expect_region_safe(test, env, pfn - 1);
 
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x200000, PG_LEVEL_2M, 5, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x200000, PG_LEVEL_2M,
+						    5, false), 0);
 	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
 	/* no split anywhere */
 	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
@@ -226,7 +245,8 @@ static void rmp_sync_test_psmash_on_4k_shared(struct kunit *test)
 
 	env = env_default(test);
 	pfn = env->base + 9 * RP;
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x40000000, PG_LEVEL_2M, 3, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x40000000, PG_LEVEL_2M,
+						    3, false), 0);
 	expect_region_safe(test, env, pfn + RP);
 
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 100, PG_LEVEL_4K), 0);
@@ -296,7 +316,8 @@ static void rmp_sync_test_leak_assigned(struct kunit *test)
 	env = env_default(test);
 	pfn = env->base + 5 * RP + 3;
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 2, false), 0);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + 1, 0x1000, PG_LEVEL_4K, 2, false), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + 1, 0x1000, PG_LEVEL_4K,
+						    2, false), 0);
 	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, pfn, 1), 0);
 	/* leaking twice is harmless */
 	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, pfn, 1), 0);
@@ -335,11 +356,11 @@ static void rmp_sync_test_leak_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, info.assigned, 2U);
 	/* RMP-uniform still: no split needed */
 	KUNIT_EXPECT_FALSE(test, info.split);
-	KUNIT_EXPECT_EQ(test, rmp_sync_make_private(env->rs, pfn + 10, 0, PG_LEVEL_4K, 1, false), -EINVAL);
+	KUNIT_EXPECT_EQ(test, priv_4k(env, pfn + 10), -EINVAL);
 	expect_consistent(test, env, pfn);
 
 	/* the next real assignment splits, and nothing collapses it back */
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + 20, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn + 20), 0);
 	expect_region_safe(test, env, pfn);
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + 20, PG_LEVEL_4K), 0);
 	recover_all(env);
@@ -399,6 +420,7 @@ static const struct rst_bad rst_bad_cases[] = {
 	{ "leak beyond RAM", BAD_LEAK, -1, 0, 0, 0, 2, .from_end = true },
 	{ "leak wrapping around", BAD_LEAK, 8 * RP, 0, 0, 0, ~0U },
 };
+
 KUNIT_ARRAY_PARAM_DESC(rst_bad, rst_bad_cases, desc);
 
 static void rmp_sync_test_bad_input(struct kunit *test)
@@ -411,10 +433,11 @@ static void rmp_sync_test_bad_input(struct kunit *test)
 
 	env = env_default(test);
 	b0 = env->base;
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + RP + 1, 0, PG_LEVEL_4K, 1, false), 0);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 2 * RP, 0, PG_LEVEL_2M, 1, false), 0);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 3 * RP, 0, PG_LEVEL_4K, 0, true), 0);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 4 * RP + 7, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, b0 + RP + 1), 0);
+	KUNIT_ASSERT_EQ(test, priv_2m(env, b0 + 2 * RP), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b0 + 3 * RP, 0, PG_LEVEL_4K,
+						    0, true), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, b0 + 4 * RP + 7), 0);
 	KUNIT_ASSERT_EQ(test, rmp_sync_leak_pages(env->rs, b0 + 4 * RP + 7, 1), 0);
 
 	pfn = (c->from_end ? env->ram_pages : b0) + c->off;
@@ -458,22 +481,35 @@ struct rst_fail {
 
 static const struct rst_fail rst_fail_cases[] = {
 	{ "split -ENOMEM", RST_FAULT_SPLIT, -ENOMEM, 1, SC_PRIVATE_4K, -ENOMEM },
-	{ "RMPUPDATE FAIL_INPUT", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_PRIVATE_4K, -EINVAL },
-	{ "RMPUPDATE FAIL_PERMISSION", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_PERMISSION, 1, SC_PRIVATE_4K, -EFAULT },
-	{ "RMPUPDATE FAIL_INUSE always", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_PRIVATE_4K, -EBUSY },
-	{ "RMPUPDATE FAIL_INUSE 3 times", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 3, SC_PRIVATE_4K, 0 },
-	{ "RMPUPDATE FAIL_OVERLAP always", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_OVERLAP, 1000, SC_PRIVATE_4K, -EBUSY },
+	{ "RMPUPDATE FAIL_INPUT",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_PRIVATE_4K, -EINVAL },
+	{ "RMPUPDATE FAIL_PERMISSION",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_PERMISSION, 1, SC_PRIVATE_4K, -EFAULT },
+	{ "RMPUPDATE FAIL_INUSE always",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_PRIVATE_4K, -EBUSY },
+	{ "RMPUPDATE FAIL_INUSE 3 times",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 3, SC_PRIVATE_4K, 0 },
+	{ "RMPUPDATE FAIL_OVERLAP always",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_OVERLAP, 1000, SC_PRIVATE_4K, -EBUSY },
 	{ "RMPUPDATE -ENOMEM", RST_FAULT_RMPUPDATE, -ENOMEM, 1, SC_PRIVATE_4K, -ENOMEM },
-	{ "RMPUPDATE fails after PSMASH", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
-	{ "PSMASH FAIL_INUSE always", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_SHARED_IN_2M, -EBUSY },
-	{ "PSMASH FAIL_INUSE twice", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 2, SC_SHARED_IN_2M, 0 },
-	{ "PSMASH FAIL_INPUT", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
+	{ "RMPUPDATE fails after PSMASH",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
+	{ "PSMASH FAIL_INUSE always",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 1000, SC_SHARED_IN_2M, -EBUSY },
+	{ "PSMASH FAIL_INUSE twice",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 2, SC_SHARED_IN_2M, 0 },
+	{ "PSMASH FAIL_INPUT",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INPUT, 1, SC_SHARED_IN_2M, -EINVAL },
 	{ "split -ENOMEM on PSMASH path", RST_FAULT_SPLIT, -ENOMEM, 1, SC_SHARED_IN_2M, -ENOMEM },
-	{ "collapse refused: attributes", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_ATTR, 1, SC_COLLAPSE, 0 },
-	{ "collapse refused: layout", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_LAYOUT, 1, SC_COLLAPSE, 0 },
-	{ "collapse refused: no PSE", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_NO_PSE, 1, SC_COLLAPSE, 0 },
+	{ "collapse refused: attributes",
+	  RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_ATTR, 1, SC_COLLAPSE, 0 },
+	{ "collapse refused: layout",
+	  RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_LAYOUT, 1, SC_COLLAPSE, 0 },
+	{ "collapse refused: no PSE",
+	  RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_NO_PSE, 1, SC_COLLAPSE, 0 },
 	{ "collapse -EBUSY (transient)", RST_FAULT_COLLAPSE, -EBUSY, 1, SC_COLLAPSE, 0 },
 };
+
 KUNIT_ARRAY_PARAM_DESC(rst_fail, rst_fail_cases, desc);
 
 /*
@@ -492,19 +528,19 @@ static void rmp_sync_test_backend_failure(struct kunit *test)
 	env = env_default(test);
 	pfn = env->base + 11 * RP + 42;
 	if (c->sc == SC_SHARED_IN_2M)
-		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, ALIGN_DOWN(pfn, RP), 0, PG_LEVEL_2M, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, priv_2m(env, ALIGN_DOWN(pfn, RP)), 0);
 	expect_region_safe(test, env, pfn);
 
 	rmp_sync_fault_arm(rst_fault(env, c->point), 1, c->times, c->error);
 	switch (c->sc) {
 	case SC_PRIVATE_4K:
-		ret = rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false);
+		ret = priv_4k(env, pfn);
 		break;
 	case SC_SHARED_IN_2M:
 		ret = rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K);
 		break;
 	default:
-		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
 		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
 		ret = rmp_sync_recover(env->rs, 16, true, NULL);
 		/* refused: nothing collapsed, the region stays 4K and safe */
@@ -532,15 +568,17 @@ static void rmp_sync_test_backend_failure(struct kunit *test)
 	if (c->sc == SC_PRIVATE_4K && !ret)
 		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
 	if (c->sc == SC_SHARED_IN_2M) {
-		for (p = ALIGN_DOWN(pfn, RP); p < ALIGN_DOWN(pfn, RP) + RP; p++) {
+		u64 first = ALIGN_DOWN(pfn, RP);
+
+		for (p = first; p < first + RP; p++) {
 			rst_entry(env, p, &e);
 			if (e.assigned)
-				KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, p, PG_LEVEL_4K), 0);
+				KUNIT_ASSERT_EQ(test, shared_4k(env, p), 0);
 		}
 	}
 	if (c->sc == SC_COLLAPSE && c->error > 0) {
 		/* parked: its next transitions queue it again */
-		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
 		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
 	}
 	recover_all(env);
@@ -561,7 +599,7 @@ static void make_candidates(struct kunit *test, struct rst_env *env, u64 first,
 	for (i = 0; i < n; i++) {
 		u64 pfn = first + (u64)i * RP + i;
 
-		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+		KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
 		KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
 	}
 }
@@ -607,7 +645,7 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 
 	/* a page that flips back within the delay costs no collapse/split pair */
 	make_candidates(test, env, env->base + 20 * RP, 1);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, env->base + 20 * RP, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, env->base + 20 * RP), 0);
 	env->clock_ms = 1000;
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
 	rmp_sync_get_stats(env->rs, &st);
@@ -673,7 +711,7 @@ static void rmp_sync_test_upstream_mode(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
 	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
 	/* a 4K shared of a 2M-mapped page splits too (no mixedness needed) */
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn + RP, 0, PG_LEVEL_2M, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_2m(env, pfn + RP), 0);
 	KUNIT_EXPECT_EQ(test, rst_level(env, pfn + RP), (int)PG_LEVEL_2M);
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn + RP, PG_LEVEL_4K), 0);
 	KUNIT_EXPECT_EQ(test, rst_level(env, pfn + RP), (int)PG_LEVEL_4K);
@@ -698,7 +736,7 @@ static void rmp_sync_test_none_mode_faults(struct kunit *test)
 	env = rst_env_create(test, &o);
 	pfn = env->base + 12 * RP;
 	KUNIT_ASSERT_EQ(test, rst_write(env, 0, pfn + 1), 0);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
 	before = rst_rmp_faults(env);
 	/* collateral fault on the neighbour, through the 1G/2M leaf */
 	KUNIT_EXPECT_EQ(test, rst_write(env, 0, pfn + 1), -EFAULT);
@@ -719,7 +757,7 @@ static void rmp_sync_test_foreign_split_kept(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rst_foreign_4k(env, a + 5), 0);
 	diff = rst_boot_diff(env);
 	make_candidates(test, env, a, 1);
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, b, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, b), 0);
 	KUNIT_ASSERT_EQ(test, rst_foreign_4k(env, b + 9), 0);
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, b, PG_LEVEL_4K), 0);
 	recover_all(env);
@@ -744,7 +782,7 @@ static void rmp_sync_test_attr_differs(struct kunit *test)
 
 	env = env_default(test);
 	pfn = env->base + 40 * RP;
-	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
 	KUNIT_ASSERT_EQ(test, rst_set_ro(env, pfn + 3, true), 0);
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K), 0);
 	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
@@ -769,7 +807,8 @@ static void rmp_sync_test_uniform_assigned(struct kunit *test)
 	env = env_default(test);
 	pfn = env->base + 50 * RP;
 	for (p = pfn; p < pfn + RP; p++)
-		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, p, p << PAGE_SHIFT, PG_LEVEL_4K, 4, false), 0);
+		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, p, p << PAGE_SHIFT,
+							    PG_LEVEL_4K, 4, false), 0);
 	KUNIT_EXPECT_GT(test, recover_all(env), 0);
 	KUNIT_EXPECT_GT(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
 	expect_region_safe(test, env, pfn + RP);
@@ -830,17 +869,17 @@ static void rmp_sync_test_random(struct kunit *test)
 		int ret = 0;
 
 		rst_snap(env, pfn, &a);
-		if (op < 35)
-			ret = rmp_sync_make_private(env->rs, pfn, 0, PG_LEVEL_4K, 1, false);
-		else if (op < 70)
+		if (op < 35) {
+			ret = priv_4k(env, pfn);
+		} else if (op < 70) {
 			ret = rmp_sync_make_shared(env->rs, pfn, PG_LEVEL_4K);
-		else if (op < 76)
-			ret = rmp_sync_make_private(env->rs, region, 0, PG_LEVEL_2M, 2, false);
-		else if (op < 82)
+		} else if (op < 76) {
+			ret = priv_2m(env, region);
+		} else if (op < 82) {
 			ret = rmp_sync_make_shared(env->rs, region, PG_LEVEL_2M);
-		else if (op < 86)
+		} else if (op < 86) {
 			ret = rmp_sync_psmash(env->rs, region);
-		else if (op < 87 && !leaked) {
+		} else if (op < 87 && !leaked) {
 			ret = rmp_sync_leak_pages(env->rs, pfn, 1);
 			leaked = true;
 		} else if (op < 95) {
@@ -910,7 +949,7 @@ static void rmp_sync_test_state_bytes(struct kunit *test)
 		   (unsigned long long)(bytes * 1000 / regions % 1000));
 	KUNIT_EXPECT_LE(test, bytes, (size_t)(regions * 4 + 4096));
 	/* and a transition in the last region works */
-	KUNIT_EXPECT_EQ(test, rmp_sync_make_private(env->rs, env->ram_pages - 1, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_EXPECT_EQ(test, priv_4k(env, env->ram_pages - 1), 0);
 	expect_consistent(test, env, env->ram_pages - 1);
 }
 
@@ -940,6 +979,7 @@ static struct kunit_suite rmp_sync_test_suite = {
 	.name = "rmp_sync",
 	.test_cases = rmp_sync_test_cases,
 };
+
 kunit_test_suites(&rmp_sync_test_suite);
 
 MODULE_DESCRIPTION("KUnit tests for the SEV-SNP RMP/direct-map synchronizer");

@@ -525,7 +525,7 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 	u64 region = op->pfn >> RMP_SYNC_REGION_SHIFT;
 	enum rmp_sync_mode mode;
 	unsigned int assigned;
-	struct mutex *lock;
+	struct mutex *lock;	/* the region lock */
 	u32 w, new;
 	int ret;
 
@@ -668,7 +668,7 @@ int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn)
 {
 	struct rmp_sync_regions *regions;
 	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
-	struct mutex *lock;
+	struct mutex *lock;	/* the region lock */
 	int ret = -EINVAL;
 	u32 w;
 
@@ -865,7 +865,7 @@ int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay
 
 	for (i = 0; i < regions->nr && pass->collapsed_2m < budget; i++) {
 		u64 region = rs->recover_cursor;
-		struct mutex *lock;
+		struct mutex *lock;	/* the region lock */
 		u32 w;
 
 		if (!atomic_long_read(&rs->regions_pending))
@@ -1235,7 +1235,7 @@ static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
 	/* S1, on the RMP's own view. */
 	if (mode != RMP_SYNC_MODE_NONE && rs_mixed(rmp_assigned) &&
 	    level > PG_LEVEL_4K)
-		return rs_check_fail("S1: region 0x%llx is mixed (%u assigned) but mapped at level %d",
+		return rs_check_fail("S1: region 0x%llx mixed (%u assigned), mapped at level %d",
 				     (unsigned long long)region, rmp_assigned, level);
 	if ((w & RS_SPLIT) && level != PG_LEVEL_4K)
 		return rs_check_fail("region 0x%llx: marked split, mapped at level %d",
