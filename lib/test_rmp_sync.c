@@ -927,6 +927,71 @@ static void rmp_sync_test_random(struct kunit *test)
 	kunit_info(test, "%u operations applied, %u refused", ok, rejected);
 }
 
+/* ---- allocation failures in the core ----------------------------------- */
+
+/* Every allocation of rmp_sync_create() can fail: -ENOMEM, nothing leaked. */
+static void rmp_sync_test_create_nomem(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	struct rmp_sync *rs;
+	struct rmp_sync_config bad;
+	long nth;
+
+	for (nth = 1; nth < 16; nth++) {
+		if (!rst_fail_alloc(env, nth))
+			kunit_skip(test, "this host cannot fail allocations on demand");
+		rs = rmp_sync_create(&env->cfg);
+		rst_fail_alloc(env, 0);
+		if (!IS_ERR(rs)) {
+			rmp_sync_destroy(rs);
+			break;
+		}
+		KUNIT_EXPECT_EQ(test, PTR_ERR(rs), (long)-ENOMEM);
+	}
+	/* it took at least one allocation, and then succeeded */
+	KUNIT_EXPECT_GT(test, nth, 1L);
+	KUNIT_EXPECT_LT(test, nth, 16L);
+
+	/* bad configurations */
+	bad = env->cfg;
+	bad.nr_pages = RP + 1;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-EINVAL);
+	bad = env->cfg;
+	bad.mode = RMP_SYNC_NR_MODES;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-EINVAL);
+	bad = env->cfg;
+	bad.collapse_delay_ms = 1U << 30;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-EINVAL);
+	bad = env->cfg;
+	bad.dmap = NULL;
+	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-ENODEV);
+}
+
+/* A leak that cannot be recorded refuses its whole region, safely. */
+static void rmp_sync_test_leak_nomem(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	u64 pfn = env->base + 60 * RP;
+	struct rmp_sync_stats st;
+
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	if (!rst_fail_alloc(env, 1))
+		kunit_skip(test, "this host cannot fail allocations on demand");
+	KUNIT_EXPECT_EQ(test, rmp_sync_leak_pages(env->rs, pfn, 1), -ENOMEM);
+	rst_fail_alloc(env, 0);
+	/* the region is refused from now on; the rest of RAM is not */
+	KUNIT_EXPECT_EQ(test, priv_4k(env, pfn + 1), -EBUSY);
+	KUNIT_EXPECT_EQ(test, shared_4k(env, pfn), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rmp_sync_psmash(env->rs, pfn - pfn % RP), -EINVAL);
+	KUNIT_EXPECT_EQ(test, priv_4k(env, pfn + RP), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.leaked_pages, 1ULL);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+}
+
 /* ---- memory ------------------------------------------------------------ */
 
 /* At most 4 bytes of state per 2M region: 2 MiB for 1 TiB. */
@@ -971,6 +1036,8 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_attr_differs),
 	KUNIT_CASE(rmp_sync_test_uniform_assigned),
 	KUNIT_CASE(rmp_sync_test_random),
+	KUNIT_CASE(rmp_sync_test_create_nomem),
+	KUNIT_CASE(rmp_sync_test_leak_nomem),
 	KUNIT_CASE(rmp_sync_test_state_bytes),
 	{}
 };

@@ -38,6 +38,7 @@ struct rst_env {
 	u64 ram_pages;			/* RAM the instance covers */
 	unsigned int nr_cpus;
 	u64 clock_ms;			/* the instance's clock */
+	struct rmp_sync_config cfg;	/* how @rs was made, to make another */
 	void *host;
 };
 

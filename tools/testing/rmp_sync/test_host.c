@@ -106,6 +106,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	cfg.nr_pages = env->ram_pages;
 	cfg.rmp_priv = env;
 	cfg.dmap_priv = h;
+	env->cfg = cfg;
 	env->rs = rmp_sync_create(&cfg);
 	if (IS_ERR(env->rs)) {
 		long err = PTR_ERR(env->rs);
