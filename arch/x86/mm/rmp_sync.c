@@ -268,24 +268,32 @@ static bool rs_rmp_transient(int status)
 	       status == RMP_SYNC_RMP_FAIL_OVERLAP;
 }
 
-static int rs_rmpupdate(struct rmp_sync *rs, u64 pfn,
-			const struct rmp_sync_rmp_state *st)
+/*
+ * One RMP instruction: RMPUPDATE with @st, or PSMASH when @st is NULL.  "In
+ * use" and "overlap" mean another CPU holds the entry for a moment (Linux
+ * 6.12 retries RMPUPDATE on overlap, KVM retries PSMASH on in-use); retry
+ * them a bounded number of times, then report -EBUSY.
+ */
+static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
+		       const struct rmp_sync_rmp_state *st)
 {
 	int tries = 0, ret;
 
 	do {
-		ret = rs->cfg.rmp->update(rs->cfg.rmp_priv, pfn, st);
+		ret = st ? rs->cfg.rmp->update(rs->cfg.rmp_priv, pfn, st) :
+			   rs->cfg.rmp->psmash(rs->cfg.rmp_priv, pfn);
 		if (!rs_rmp_transient(ret))
 			break;
 		cpu_relax();
 	} while (++tries < RMP_SYNC_RMP_RETRIES);
 
 	if (ret) {
-		pr_warn_ratelimited("RMPUPDATE failed for PFN 0x%llx, level %d: status %d\n",
-				    (unsigned long long)pfn, st->level, ret);
+		pr_warn_ratelimited("%s failed for PFN 0x%llx: status %d\n",
+				    st ? "RMPUPDATE" : "PSMASH",
+				    (unsigned long long)pfn, ret);
 		return rs_rmp_errno(ret);
 	}
-	atomic_long_inc(&rs->rmp_updates);
+	atomic_long_inc(st ? &rs->rmp_updates : &rs->psmash);
 	return 0;
 }
 
@@ -293,24 +301,11 @@ static int rs_rmpupdate(struct rmp_sync *rs, u64 pfn,
 static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 			    u64 region, u32 *w)
 {
-	u64 pfn = rs_region_pfn(region);
-	int tries = 0, ret;
+	int ret = rs_rmp_insn(rs, rs_region_pfn(region), NULL);
 
-	do {
-		ret = rs->cfg.rmp->psmash(rs->cfg.rmp_priv, pfn);
-		if (!rs_rmp_transient(ret))
-			break;
-		cpu_relax();
-	} while (++tries < RMP_SYNC_RMP_RETRIES);
-
-	if (ret) {
-		pr_warn_ratelimited("PSMASH failed for PFN 0x%llx: status %d\n",
-				    (unsigned long long)pfn, ret);
-		return rs_rmp_errno(ret);
-	}
-	atomic_long_inc(&rs->psmash);
-	*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
-	return 0;
+	if (!ret)
+		*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
+	return ret;
 }
 
 /*
@@ -562,7 +557,7 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 			goto out;
 	}
 
-	ret = rs_rmpupdate(rs, op->pfn, &op->st);
+	ret = rs_rmp_insn(rs, op->pfn, &op->st);
 	if (ret)
 		goto out;
 
