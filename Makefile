@@ -2,15 +2,18 @@
 #
 # rmp_sync: the two commands of the README.
 #
-#   make demo    built-in scenario on the emulated SNP host: the direct map
-#                before, during and after, under upstream 6.12 and rmp_sync
-#   make check   every userspace test under ASan + UBSan, then under TSan;
-#                each run ends "N passed, N failed, N skipped"
+#   make demo    rmp-sync-sim: the vm-churn workload (64 GiB, 72 simulated
+#                hours) under every policy, side by side, and its plot
+#   make check   every userspace test under ASan + UBSan, the simulator's
+#                tests, then the suite under TSan; each run ends
+#                "N passed, N failed[, N skipped]"
 #
 # Both install what they need on a Debian machine (as root) first.
 
 HARNESS := tools/testing/rmp_sync
-DEPS    := gcc make liburcu-dev
+DEPS    := gcc make liburcu-dev gnuplot-nox
+SIM     := $(HARNESS)/build/rmp-sync-sim
+PLOT    := $(HARNESS)/build/vm-churn.png
 SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
 all: check
@@ -30,10 +33,12 @@ build: deps
 
 check: build
 	$(MAKE) -s -C $(HARNESS) run
+	$(MAKE) -s -C $(HARNESS) simtest
 	$(MAKE) -s -C $(HARNESS) tsan
 
 demo: build
-	$(HARNESS)/build/rmp-sync-demo
+	$(SIM) --workload vm-churn --policy all --plot $(PLOT)
+	@echo "plot of split vs. mixed regions over time: $(PLOT)"
 
 clean:
 	$(MAKE) -C $(HARNESS) clean

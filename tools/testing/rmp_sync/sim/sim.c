@@ -1,0 +1,882 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmp-sync-sim: replay a hypervisor's page-state history on the emulated
+ * SNP host and show what each synchronization policy does to the direct
+ * map.  The rmp_sync core runs unchanged; only its clock is simulated.
+ *
+ *   rmp-sync-sim [--policy P] [--mem SIZE] [--json] [--csv FILE]
+ *                [--plot FILE.png|.svg] [--seed N] [--strict]
+ *                [--emit-trace FILE] (--trace FILE | --workload NAME [--hours H])
+ *
+ * Each policy gets a freshly booted emulated host (2 CPUs, PSE, gbpages:
+ * the boot direct map is 1G wherever a whole 1G range exists) and replays
+ * the same operations.  Exit status: 0, 1 (--strict and an operation was
+ * rejected, or the invariant check failed), 2 (bad usage or bad trace).
+ */
+#include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
+#include <strings.h>
+#include <unistd.h>
+#include <linux/types.h>
+#include <linux/rmp_sync.h>
+
+#include "../emu.h"
+#include "sim.h"
+
+#define RP			RMP_SYNC_REGION_PAGES
+#define SIM_NR_CPUS		2
+/* Time series points per run (CSV and plot). */
+#define SIM_SAMPLES		1000
+/* Rejections printed per policy before the rest are only counted. */
+#define SIM_MAX_REJECT_MSGS	100
+
+enum sim_policy { SIM_NONE, SIM_UPSTREAM, SIM_EAGER, SIM_RMP_SYNC, SIM_NR_POLICIES };
+
+static const char *const sim_policy_names[SIM_NR_POLICIES] = {
+	"none", "upstream", "eager", "rmp_sync",
+};
+
+/* The policy names, onto the core's modes. */
+static const enum rmp_sync_mode sim_policy_mode[SIM_NR_POLICIES] = {
+	[SIM_NONE]	= RMP_SYNC_MODE_NONE,
+	[SIM_UPSTREAM]	= RMP_SYNC_MODE_UPSTREAM,
+	[SIM_EAGER]	= RMP_SYNC_MODE_EAGER,
+	[SIM_RMP_SYNC]	= RMP_SYNC_MODE_DEFERRED,
+};
+
+struct sim_opts {
+	bool policies[SIM_NR_POLICIES];
+	bool all;
+	u64 mem_bytes;
+	bool mem_given;
+	bool json;
+	bool strict;
+	const char *csv, *plot, *trace, *workload, *emit;
+	double hours;
+	u64 seed;
+	struct sim_recovery rec;
+};
+
+struct sim_sample {
+	u64 time_ms;
+	u64 ops;
+	u64 mixed, split;
+	u64 dm4k, dm2m, dm1g;	/* leaves */
+	u64 flushes;
+};
+
+/* Everything a run reports. */
+struct sim_result {
+	enum sim_policy policy;
+	u64 ops, rejected, collateral, writes_assigned;
+	struct rmp_sync_stats st;
+	struct emu_stats es;
+	u64 dm4k, dm2m, dm1g;	/* leaves now */
+	u64 split_now;		/* 2M regions mapped 4K now */
+	double avg_mixed, avg_split;
+	u64 leaked_regions;
+	u64 off_boot;		/* regions not at their boot level */
+	u64 off_boot_leaks;	/* ... other than what leaked pages force */
+	int check;		/* rmp_sync_check() + emu_check() */
+	struct sim_sample *samples;
+	size_t nr_samples;
+};
+
+/* One replay in progress. */
+struct sim_run {
+	const struct sim_opts *o;
+	const struct sim_trace *t;
+	struct sim_result *r;
+	struct emu_host *h;
+	struct rmp_sync *rs;
+	bool recovery;		/* the policy has collapse candidates */
+	u64 now_ms, next_pass_ms;
+	/* Integrals of regions_mixed/split over time or over operations. */
+	u64 sum_mixed, sum_split;
+	u64 next_sample, sample_every;
+	bool progress;
+	int rejected_msgs;
+};
+
+static u64 sim_clock(void *priv)
+{
+	return ((struct sim_run *)priv)->now_ms;
+}
+
+/* Current mixed and split region counts. */
+static void sim_state(struct sim_run *run, u64 *mixed, u64 *split)
+{
+	struct rmp_sync_stats st;
+	u64 p4k, p2m, p1g;
+
+	rmp_sync_get_stats(run->rs, &st);
+	emu_directmap(run->h, &p4k, &p2m, &p1g);
+	*mixed = st.regions_mixed;
+	/* The page tables' own word: every 4K leaf belongs to a split region. */
+	*split = p4k / RP;
+}
+
+static void sim_sample(struct sim_run *run, u64 time_ms)
+{
+	struct sim_result *r = run->r;
+	struct sim_sample *s;
+	struct emu_stats es;
+
+	if (r->nr_samples && r->nr_samples % SIM_SAMPLES == 0) {
+		s = realloc(r->samples, (r->nr_samples + SIM_SAMPLES) * sizeof(*s));
+		if (!s)
+			return;	/* the series gets coarser, nothing else */
+		r->samples = s;
+	} else if (!r->samples) {
+		r->samples = calloc(SIM_SAMPLES, sizeof(*s));
+		if (!r->samples)
+			return;
+	}
+	s = &r->samples[r->nr_samples++];
+	s->time_ms = time_ms;
+	s->ops = r->ops;
+	sim_state(run, &s->mixed, &s->split);
+	emu_directmap(run->h, &s->dm4k, &s->dm2m, &s->dm1g);
+	emu_get_stats(run->h, &es);
+	s->flushes = es.flushes;
+}
+
+/*
+ * Move the simulated clock to @to_ms.  The state since the last change
+ * held over [now, to): add it to the time integrals, and take the samples
+ * that fall in that interval.
+ */
+static void sim_advance(struct sim_run *run, u64 to_ms)
+{
+	u64 mixed, split;
+
+	if (to_ms <= run->now_ms)
+		return;
+	sim_state(run, &mixed, &split);
+	run->sum_mixed += (to_ms - run->now_ms) * mixed;
+	run->sum_split += (to_ms - run->now_ms) * split;
+	while (run->sample_every && run->next_sample <= to_ms) {
+		sim_sample(run, run->next_sample);
+		run->next_sample += run->sample_every;
+	}
+	run->now_ms = to_ms;
+}
+
+/*
+ * "tick MS": the rmp_sync policy's recovery pass runs every scan_sleep_ms
+ * of simulated time, at multiples of it, with the clock set to the pass's
+ * own time.  A pass with nothing queued does nothing (the core returns at
+ * once), so the simulator skips those without calling it.
+ */
+static void sim_tick(struct sim_run *run, u64 ms)
+{
+	const struct sim_recovery *rec = &run->o->rec;
+	u64 target = run->now_ms + ms;
+
+	while (run->recovery && run->next_pass_ms <= target) {
+		struct rmp_sync_stats st;
+
+		rmp_sync_get_stats(run->rs, &st);
+		if (!st.regions_pending) {
+			run->next_pass_ms += ((target - run->next_pass_ms) /
+					      rec->scan_sleep_ms + 1) * rec->scan_sleep_ms;
+			break;
+		}
+		sim_advance(run, run->next_pass_ms);
+		rmp_sync_recover(run->rs, rec->regions_to_scan, false, NULL);
+		run->next_pass_ms += rec->scan_sleep_ms;
+	}
+	sim_advance(run, target);
+}
+
+static const char *sim_errname(int err)
+{
+	switch (err) {
+	case -EINVAL:	return "-EINVAL";
+	case -EBUSY:	return "-EBUSY";
+	case -ENOMEM:	return "-ENOMEM";
+	case -EFAULT:	return "-EFAULT";
+	case -ENODEV:	return "-ENODEV";
+	default:	return "error";
+	}
+}
+
+static const char *const sim_op_names[SIM_NR_OPS] = {
+	[SIM_OP_PRIVATE] = "private", [SIM_OP_SHARED] = "shared",
+	[SIM_OP_PSMASH] = "psmash", [SIM_OP_LEAK] = "leak",
+	[SIM_OP_WRITE] = "write", [SIM_OP_TICK] = "tick",
+	[SIM_OP_QUIESCE] = "quiesce",
+};
+
+/* Apply one operation; 1 if it was rejected, else 0. */
+static int sim_apply(struct sim_run *run, const struct sim_op *op, u64 index)
+{
+	struct sim_result *r = run->r;
+	int ret = 0;
+
+	switch (op->kind) {
+	case SIM_OP_PRIVATE:
+		ret = rmp_sync_make_private(run->rs, op->arg, op->gpa, op->level,
+					    op->n, op->flags & SIM_OP_IMMUTABLE);
+		break;
+	case SIM_OP_SHARED:
+		ret = rmp_sync_make_shared(run->rs, op->arg, op->level);
+		break;
+	case SIM_OP_PSMASH:
+		ret = rmp_sync_psmash(run->rs, op->arg);
+		break;
+	case SIM_OP_LEAK:
+		ret = rmp_sync_leak_pages(run->rs, op->arg, op->n);
+		break;
+	case SIM_OP_WRITE: {
+		struct rmp_sync_rmp_entry e;
+		int w;
+
+		/* Who owns the page decides what a fault means. */
+		if (rmp_sync_swrmp_ops.lookup(emu_rmp(run->h), op->arg, &e))
+			e.assigned = false;
+		w = emu_write(run->h, index % SIM_NR_CPUS, op->arg);
+		if (e.assigned)
+			r->writes_assigned++;
+		else if (w == -EFAULT)
+			r->collateral++;
+		break;
+	}
+	case SIM_OP_TICK:
+		sim_tick(run, op->arg);
+		break;
+	case SIM_OP_QUIESCE:
+		while (rmp_sync_recover(run->rs, run->o->rec.regions_to_scan,
+					true, NULL) > 0)
+			;
+		break;
+	}
+	if (!ret)
+		return 0;
+	r->rejected++;
+	if (run->o->strict || run->rejected_msgs < SIM_MAX_REJECT_MSGS) {
+		fprintf(stderr, "%s:%u: %s: %s 0x%llx rejected (%s)\n",
+			run->t->name, op->line, sim_policy_names[r->policy],
+			sim_op_names[op->kind], (ull)op->arg, sim_errname(ret));
+	} else if (run->rejected_msgs == SIM_MAX_REJECT_MSGS) {
+		fprintf(stderr, "%s: %s: more rejections, only counted\n",
+			run->t->name, sim_policy_names[r->policy]);
+	}
+	run->rejected_msgs++;
+	return 1;
+}
+
+/* Boot level of 1G range @gb (emu_create() with PSE and gbpages). */
+static int sim_boot_level(const struct sim_trace *t, u64 gb)
+{
+	return (gb + 1) * RMP_SYNC_GB_PAGES <= (t->mem_bytes >> PAGE_SHIFT) ?
+	       PG_LEVEL_1G : PG_LEVEL_2M;
+}
+
+/*
+ * How far the direct map is from the boot layout, with and without the
+ * allowance leaked pages need: a region holding leaked pages may stay 4K
+ * (it may be mixed forever), so the other regions of its 1G range may be
+ * 2M leaves instead of one 1G leaf, but not 4K.
+ */
+static void sim_layout(struct sim_run *run)
+{
+	u64 nr = run->t->mem_bytes >> (PAGE_SHIFT + RMP_SYNC_REGION_SHIFT);
+	struct sim_result *r = run->r;
+	u64 gb, region;
+
+	r->leaked_regions = r->off_boot = r->off_boot_leaks = 0;
+	for (gb = 0; gb * RMP_SYNC_GB_REGIONS < nr; gb++) {
+		u64 first = gb * RMP_SYNC_GB_REGIONS;
+		u64 last = min(nr, first + RMP_SYNC_GB_REGIONS);
+		int boot = sim_boot_level(run->t, gb);
+		bool leaked = false;
+
+		for (region = first; region < last; region++) {
+			struct rmp_sync_region_info info;
+
+			if (!rmp_sync_region_info(run->rs, region * RP, &info) &&
+			    info.leaked) {
+				leaked = true;
+				r->leaked_regions++;
+			}
+		}
+		for (region = first; region < last; region++) {
+			struct rmp_sync_region_info info = {};
+			int level = emu_level(run->h, region * RP);
+
+			rmp_sync_region_info(run->rs, region * RP, &info);
+			r->off_boot += level != boot;
+			if (!leaked)
+				r->off_boot_leaks += level != boot;
+			else if (!info.leaked)
+				r->off_boot_leaks += level < PG_LEVEL_2M;
+		}
+	}
+}
+
+static void sim_progress(struct sim_run *run, size_t i)
+{
+	size_t step = run->t->nr / 100;
+
+	if (!run->progress || !step || i % step)
+		return;
+	fprintf(stderr, "\r%-9s %3zu%%", sim_policy_names[run->r->policy],
+		i / step);
+}
+
+/*
+ * Replay @t under @policy into @r.  Returns 0, 1 (--strict rejection or a
+ * failed invariant check), or -ENOMEM.
+ */
+static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
+		      enum sim_policy policy, struct sim_result *r)
+{
+	struct emu_config ec = {
+		.mem_bytes = t->mem_bytes, .nr_cpus = SIM_NR_CPUS,
+		.pse = true, .gbpages = true,
+	};
+	struct sim_run run = { .o = o, .t = t, .r = r };
+	struct rmp_sync_config cfg = {
+		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
+		.rmp = &rmp_sync_swrmp_ops,
+		.dmap = &emu_dmap_ops,
+		.clock_ms = sim_clock,
+		.clock_priv = &run,
+		.mode = sim_policy_mode[policy],
+		.collapse_delay_ms = o->rec.collapse_delay_ms,
+		.defrag_1g = true,
+	};
+	int ret = 0;
+	size_t i;
+
+	memset(r, 0, sizeof(*r));
+	r->policy = policy;
+	run.h = emu_create(&ec);
+	if (!run.h)
+		return -ENOMEM;
+	cfg.rmp_priv = emu_rmp(run.h);
+	cfg.dmap_priv = run.h;
+	run.rs = rmp_sync_create(&cfg);
+	if (IS_ERR(run.rs)) {
+		emu_destroy(run.h);
+		return PTR_ERR(run.rs);
+	}
+	run.recovery = cfg.mode >= RMP_SYNC_MODE_DEFERRED;
+	run.next_pass_ms = o->rec.scan_sleep_ms;
+	run.progress = isatty(STDERR_FILENO) && t->nr >= 100000;
+	/* Sample over the clock if it moves, else over the operations. */
+	if (t->duration_ms)
+		run.sample_every = max(1ULL, t->duration_ms / SIM_SAMPLES);
+	sim_sample(&run, 0);
+	if (run.sample_every)
+		run.next_sample = run.sample_every;
+
+	for (i = 0; i < t->nr; i++) {
+		r->ops++;
+		if (sim_apply(&run, &t->ops[i], i) && o->strict) {
+			ret = 1;
+			break;
+		}
+		if (!t->duration_ms) {
+			u64 mixed, split;
+			u64 every = max((size_t)1, t->nr / SIM_SAMPLES);
+
+			sim_state(&run, &mixed, &split);
+			run.sum_mixed += mixed;
+			run.sum_split += split;
+			if ((i + 1) % every == 0)
+				sim_sample(&run, 0);
+		}
+		sim_progress(&run, i);
+	}
+	if (run.progress)
+		fprintf(stderr, "\r%-20s\r", "");
+	if (t->duration_ms || !r->ops || r->samples[r->nr_samples - 1].ops != r->ops)
+		sim_sample(&run, run.now_ms);
+
+	if (run.now_ms) {
+		r->avg_mixed = (double)run.sum_mixed / run.now_ms;
+		r->avg_split = (double)run.sum_split / run.now_ms;
+	} else if (r->ops) {
+		r->avg_mixed = (double)run.sum_mixed / r->ops;
+		r->avg_split = (double)run.sum_split / r->ops;
+	}
+	rmp_sync_get_stats(run.rs, &r->st);
+	emu_get_stats(run.h, &r->es);
+	emu_directmap(run.h, &r->dm4k, &r->dm2m, &r->dm1g);
+	r->split_now = r->dm4k / RP;
+	sim_layout(&run);
+	/* S1/S3 recount of the whole machine: the replay itself is checked. */
+	r->check = rmp_sync_check(run.rs, 0, cfg.nr_pages, true) ||
+		   emu_check(run.h);
+	if (r->check) {
+		fprintf(stderr, "%s: %s: invariant check failed\n", t->name,
+			sim_policy_names[policy]);
+		ret = 1;
+	}
+	rmp_sync_destroy(run.rs);
+	emu_destroy(run.h);
+	return ret;
+}
+
+/* "split / mixed": how far from the lower bound, 1.00 being the limit. */
+static void sim_ratio(char *buf, size_t len, double split, double mixed)
+{
+	if (mixed > 0)
+		snprintf(buf, len, "%.2f", split / mixed);
+	else
+		snprintf(buf, len, "%s", split > 0 ? "inf" : "-");
+}
+
+static void sim_print_gib(char *buf, size_t len, u64 kb)
+{
+	snprintf(buf, len, "%.2f GiB", (double)kb / (1 << 20));
+}
+
+static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
+			    const struct sim_result *res, unsigned int n)
+{
+	char cell[SIM_NR_POLICIES][32];
+	unsigned int i, row;
+
+	printf("rmp-sync-sim: %s, %llu MiB RAM, %zu operations, %.2f h simulated",
+	       t->name, (ull)(t->mem_bytes >> 20), t->nr,
+	       (double)t->duration_ms / 3600000.0);
+	if (o->workload)
+		printf(", seed %llu", (ull)o->seed);
+	printf("\n\n%-34s", "");
+	for (i = 0; i < n; i++)
+		printf("%16s", sim_policy_names[res[i].policy]);
+	printf("\n");
+
+	for (row = 0; row < 22; row++) {
+		const char *label = "";
+
+		for (i = 0; i < n; i++) {
+			const struct sim_result *r = &res[i];
+			char *c = cell[i];
+			size_t l = sizeof(cell[i]);
+
+			switch (row) {
+			case 0: label = "operations"; snprintf(c, l, "%llu", (ull)r->ops); break;
+			case 1: label = "rejected"; snprintf(c, l, "%llu", (ull)r->rejected); break;
+			case 2: label = "collateral RMP faults"; snprintf(c, l, "%llu", (ull)r->collateral); break;
+			case 3: label = "host writes to assigned pages"; snprintf(c, l, "%llu", (ull)r->writes_assigned); break;
+			case 4: label = "2M regions"; snprintf(c, l, "%llu", (ull)r->st.regions_total); break;
+			case 5: label = "mixed now (lower bound)"; snprintf(c, l, "%llu", (ull)r->st.regions_mixed); break;
+			case 6: label = "split now (mapped 4K)"; snprintf(c, l, "%llu", (ull)r->split_now); break;
+			case 7: label = "split / mixed now"; sim_ratio(c, l, r->split_now, r->st.regions_mixed); break;
+			case 8: label = "avg mixed (time-weighted)"; snprintf(c, l, "%.1f", r->avg_mixed); break;
+			case 9: label = "avg split (time-weighted)"; snprintf(c, l, "%.1f", r->avg_split); break;
+			case 10: label = "avg split / avg mixed"; sim_ratio(c, l, r->avg_split, r->avg_mixed); break;
+			case 11: label = "DirectMap4k"; sim_print_gib(c, l, r->dm4k * 4); break;
+			case 12: label = "DirectMap2M"; sim_print_gib(c, l, r->dm2m * 2048); break;
+			case 13: label = "DirectMap1G"; sim_print_gib(c, l, r->dm1g << 20); break;
+			case 14: label = "splits (2M->4K)"; snprintf(c, l, "%llu", (ull)r->st.splits); break;
+			case 15: label = "collapses 2M / 1G"; snprintf(c, l, "%llu / %llu", (ull)r->st.collapses_2m, (ull)r->st.collapses_1g); break;
+			case 16: label = "PSMASH"; snprintf(c, l, "%llu", (ull)r->st.psmash); break;
+			case 17: label = "global TLB flushes (all)"; snprintf(c, l, "%llu", (ull)r->es.flushes); break;
+			case 18: label = "  of which recovery batches"; snprintf(c, l, "%llu", (ull)r->st.tlb_flushes); break;
+			case 19: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->st.leaked_pages, (ull)r->leaked_regions); break;
+			case 20: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->off_boot); break;
+			case 21: label = "  beyond what leaks force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
+			}
+		}
+		printf("%-34s", label);
+		for (i = 0; i < n; i++)
+			printf("%16s", cell[i]);
+		printf("\n");
+	}
+}
+
+static void sim_print_json_run(const struct sim_result *r, const struct sim_trace *t,
+			       bool flat)
+{
+	printf("{\"policy\": \"%s\", ", sim_policy_names[r->policy]);
+	if (flat)
+		printf("\"trace\": \"%s\", \"mem_bytes\": %llu, \"duration_ms\": %llu, ",
+		       t->name, (ull)t->mem_bytes, (ull)t->duration_ms);
+	printf("\"ops\": %llu, \"rejected\": %llu, \"collateral_rmp_faults\": %llu, "
+	       "\"host_writes_to_assigned\": %llu, \"regions_total\": %llu, "
+	       "\"regions_mixed\": %llu, \"regions_split\": %llu, "
+	       "\"directmap_4k_kb\": %llu, \"directmap_2m_kb\": %llu, "
+	       "\"directmap_1g_kb\": %llu, \"splits\": %llu, \"collapses_2m\": %llu, "
+	       "\"collapses_1g\": %llu, \"psmash\": %llu, \"tlb_flushes\": %llu, "
+	       "\"recovery_flushes\": %llu, \"avg_regions_mixed\": %.3f, "
+	       "\"avg_regions_split\": %.3f, \"leaked_pages\": %llu, "
+	       "\"leaked_regions\": %llu, \"regions_off_boot\": %llu, "
+	       "\"regions_off_boot_beyond_leaks\": %llu, \"check_ok\": %s}",
+	       (ull)r->ops, (ull)r->rejected, (ull)r->collateral,
+	       (ull)r->writes_assigned, (ull)r->st.regions_total,
+	       (ull)r->st.regions_mixed, (ull)r->split_now,
+	       (ull)r->dm4k * 4, (ull)r->dm2m * 2048, (ull)r->dm1g << 20,
+	       (ull)r->st.splits, (ull)r->st.collapses_2m, (ull)r->st.collapses_1g,
+	       (ull)r->st.psmash, (ull)r->es.flushes, (ull)r->st.tlb_flushes,
+	       r->avg_mixed, r->avg_split, (ull)r->st.leaked_pages,
+	       (ull)r->leaked_regions, (ull)r->off_boot, (ull)r->off_boot_leaks,
+	       r->check ? "false" : "true");
+}
+
+/*
+ * One policy: the flat object.  Several: one object with the trace and a
+ * "runs" array, one policy's object per line (easy to grep).
+ */
+static void sim_print_json(const struct sim_opts *o, const struct sim_trace *t,
+			   const struct sim_result *res, unsigned int n)
+{
+	unsigned int i;
+
+	if (n == 1) {
+		sim_print_json_run(&res[0], t, true);
+		printf("\n");
+		return;
+	}
+	printf("{\"trace\": \"%s\", \"mem_bytes\": %llu, \"duration_ms\": %llu, \"runs\": [\n",
+	       t->name, (ull)t->mem_bytes, (ull)t->duration_ms);
+	for (i = 0; i < n; i++) {
+		sim_print_json_run(&res[i], t, false);
+		printf("%s\n", i + 1 < n ? "," : "");
+	}
+	printf("]}\n");
+}
+
+static int sim_write_csv(const char *path, const struct sim_result *res,
+			 unsigned int n)
+{
+	FILE *f = fopen(path, "w");
+	unsigned int i;
+	size_t j;
+
+	if (!f) {
+		fprintf(stderr, "rmp-sync-sim: %s: %s\n", path, strerror(errno));
+		return -EIO;
+	}
+	fprintf(f, "policy,time_ms,ops,regions_mixed,regions_split,directmap_4k_kb,directmap_2m_kb,directmap_1g_kb,tlb_flushes\n");
+	for (i = 0; i < n; i++) {
+		for (j = 0; j < res[i].nr_samples; j++) {
+			const struct sim_sample *s = &res[i].samples[j];
+
+			fprintf(f, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+				sim_policy_names[res[i].policy], (ull)s->time_ms,
+				(ull)s->ops, (ull)s->mixed, (ull)s->split,
+				(ull)s->dm4k * 4, (ull)s->dm2m * 2048,
+				(ull)s->dm1g << 20, (ull)s->flushes);
+		}
+	}
+	if (fclose(f)) {
+		fprintf(stderr, "rmp-sync-sim: %s: write error\n", path);
+		return -EIO;
+	}
+	return 0;
+}
+
+static bool sim_have_gnuplot(void)
+{
+	return !system("command -v gnuplot >/dev/null 2>&1");
+}
+
+static const char *sim_plot_terminal(const char *path)
+{
+	size_t len = strlen(path);
+
+	if (len > 4 && !strcasecmp(path + len - 4, ".png"))
+		return "pngcairo size 1000,560 font ',10'";
+	if (len > 4 && !strcasecmp(path + len - 4, ".svg"))
+		return "svg size 1000,560";
+	return NULL;
+}
+
+/*
+ * Split regions of each policy against the mixed-region lower bound, over
+ * simulated hours (or over operations when the clock never moves).  The
+ * data go to a temporary file: one block per policy.
+ */
+static int sim_plot(const char *path, const struct sim_trace *t,
+		    const struct sim_result *res, unsigned int n)
+{
+	char data[] = "/tmp/rmp-sync-sim.XXXXXX";
+	bool hours = t->duration_ms > 0;
+	const struct sim_result *lb = &res[n - 1];
+	unsigned int i;
+	FILE *f, *gp;
+	size_t j;
+	int fd, ret;
+
+	fd = mkstemp(data);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "rmp-sync-sim: cannot create a temporary file\n");
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	for (i = 0; i <= n; i++) {
+		/* Block n: the lower bound, from the last policy run. */
+		const struct sim_result *r = i < n ? &res[i] : lb;
+
+		for (j = 0; j < r->nr_samples; j++) {
+			const struct sim_sample *s = &r->samples[j];
+			double x = hours ? s->time_ms / 3600000.0 : (double)s->ops;
+
+			fprintf(f, "%.6f %llu\n", x,
+				(ull)(i < n ? s->split : s->mixed));
+		}
+		fprintf(f, "\n\n");
+	}
+	fclose(f);
+
+	gp = popen("gnuplot", "w");
+	if (!gp) {
+		unlink(data);
+		return -EIO;
+	}
+	fprintf(gp, "set terminal %s\nset termoption noenhanced\nset output '%s'\n",
+		sim_plot_terminal(path), path);
+	fprintf(gp, "set title \"rmp-sync-sim: %s, %llu GiB - split 2M regions vs. the mixed-region lower bound\" noenhanced\n",
+		t->name, (ull)(t->mem_bytes >> 30));
+	fprintf(gp, "set xlabel '%s'\nset ylabel '2M regions mapped 4K'\n",
+		hours ? "simulated hours" : "operations");
+	fprintf(gp, "set key top left\nset grid\nset yrange [0:*]\n");
+	/* The policies first, the lower bound dashed on top of them. */
+	fprintf(gp, "plot '%s' index 0 using 1:2 with lines lw 1.5 title '%s'",
+		data, sim_policy_names[res[0].policy]);
+	for (i = 1; i < n; i++)
+		fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 title '%s'",
+			i, sim_policy_names[res[i].policy]);
+	fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 dt 2 lc rgb 'black' title 'mixed (lower bound)'",
+		n);
+	fprintf(gp, "\n");
+	ret = pclose(gp);
+	unlink(data);
+	if (ret) {
+		fprintf(stderr, "rmp-sync-sim: gnuplot failed\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+static void sim_usage(FILE *f)
+{
+	fprintf(f,
+		"usage: rmp-sync-sim [--policy P] [--mem SIZE] [--json] [--csv FILE]\n"
+		"                    [--plot FILE.png|.svg] [--seed N] [--strict]\n"
+		"                    [--emit-trace FILE]\n"
+		"                    (--trace FILE | --workload NAME [--hours H])\n"
+		"\n"
+		"  --policy P        none, upstream, eager, rmp_sync (default) or all\n"
+		"  --mem SIZE        RAM, e.g. 4G, 64G, 1T (trace default 4G, vm-churn 64G)\n"
+		"  --json            one JSON object instead of the table\n"
+		"  --csv FILE        time series: regions mixed/split, DirectMap*, flushes\n"
+		"  --plot FILE       draw split regions against mixed ones (gnuplot)\n"
+		"  --seed N          workload seed (default 1)\n"
+		"  --strict          a rejected operation is fatal (exit 1)\n"
+		"  --emit-trace FILE write the operations as a trace\n"
+		"  --trace FILE      replay a trace ('-' for stdin)\n"
+		"  --workload NAME   vm-churn or flip-storm\n"
+		"  --hours H         simulated hours (vm-churn 72, flip-storm 10 s)\n"
+		"exit: 0 ok, 1 --strict rejection or failed check, 2 bad usage or trace\n");
+}
+
+static int __attribute__((format(printf, 1, 2))) sim_bad_usage(const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "rmp-sync-sim: ");
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry 'rmp-sync-sim --help'.\n");
+	return 2;
+}
+
+enum { OPT_EMIT = 256, OPT_STRICT };
+
+/* Returns -1 to go on, or the exit status. */
+static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
+{
+	static const struct option longopts[] = {
+		{ "policy", required_argument, NULL, 'p' },
+		{ "mem", required_argument, NULL, 'm' },
+		{ "json", no_argument, NULL, 'j' },
+		{ "csv", required_argument, NULL, 'c' },
+		{ "plot", required_argument, NULL, 'P' },
+		{ "seed", required_argument, NULL, 's' },
+		{ "trace", required_argument, NULL, 't' },
+		{ "workload", required_argument, NULL, 'w' },
+		{ "hours", required_argument, NULL, 'H' },
+		{ "strict", no_argument, NULL, OPT_STRICT },
+		{ "emit-trace", required_argument, NULL, OPT_EMIT },
+		{ "help", no_argument, NULL, 'h' },
+		{ }
+	};
+	const char *policy = "rmp_sync";
+	char *end;
+	int c, i;
+
+	o->seed = 1;
+	opterr = 0;
+	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			policy = optarg;
+			break;
+		case 'm':
+			if (sim_parse_size(optarg, &o->mem_bytes) || !o->mem_bytes ||
+			    !IS_ALIGNED(o->mem_bytes, 2ULL << 20) ||
+			    o->mem_bytes > SIM_MAX_MEM)
+				return sim_bad_usage("--mem %s: a nonzero multiple of 2M, at most 4T",
+						     optarg);
+			o->mem_given = true;
+			break;
+		case 'j':
+			o->json = true;
+			break;
+		case 'c':
+			o->csv = optarg;
+			break;
+		case 'P':
+			o->plot = optarg;
+			break;
+		case 's': {
+			errno = 0;
+			o->seed = strtoull(optarg, &end, 0);
+			if (errno || *end || !*optarg || *optarg == '-')
+				return sim_bad_usage("--seed %s: not a number", optarg);
+			break;
+		}
+		case 't':
+			o->trace = optarg;
+			break;
+		case 'w':
+			o->workload = optarg;
+			break;
+		case 'H':
+			errno = 0;
+			o->hours = strtod(optarg, &end);
+			if (errno || *end || !*optarg || !(o->hours > 0) ||
+			    o->hours > 24 * 365)
+				return sim_bad_usage("--hours %s: a positive number of hours (at most a year)",
+						     optarg);
+			break;
+		case OPT_STRICT:
+			o->strict = true;
+			break;
+		case OPT_EMIT:
+			o->emit = optarg;
+			break;
+		case 'h':
+			sim_usage(stdout);
+			return 0;
+		case ':':
+			return sim_bad_usage("%s needs an argument", argv[optind - 1]);
+		default:
+			return sim_bad_usage("unknown option '%s'", argv[optind - 1]);
+		}
+	}
+	if (optind < argc)
+		return sim_bad_usage("unexpected argument '%s'", argv[optind]);
+	if (!!o->trace == !!o->workload)
+		return sim_bad_usage("give exactly one of --trace FILE and --workload NAME");
+	if (o->trace && o->hours > 0)
+		return sim_bad_usage("--hours goes with --workload, not --trace");
+	if (o->workload) {
+		for (i = 0; sim_workload_names[i]; i++)
+			if (!strcmp(o->workload, sim_workload_names[i]))
+				break;
+		if (!sim_workload_names[i])
+			return sim_bad_usage("unknown workload '%s' (vm-churn, flip-storm)",
+					     o->workload);
+	}
+	if (!strcmp(policy, "all")) {
+		o->all = true;
+		for (i = 0; i < SIM_NR_POLICIES; i++)
+			o->policies[i] = true;
+	} else {
+		for (i = 0; i < SIM_NR_POLICIES; i++)
+			if (!strcmp(policy, sim_policy_names[i]))
+				break;
+		if (i == SIM_NR_POLICIES)
+			return sim_bad_usage("unknown policy '%s' (none, upstream, eager, rmp_sync, all)",
+					     policy);
+		o->policies[i] = true;
+	}
+	if (o->plot) {
+		if (!sim_plot_terminal(o->plot))
+			return sim_bad_usage("--plot %s: the file must end in .png or .svg",
+					     o->plot);
+		if (!sim_have_gnuplot()) {
+			fprintf(stderr, "rmp-sync-sim: --plot needs gnuplot, which is not installed (Debian: apt-get install gnuplot-nox, or 'make deps')\n");
+			return 2;
+		}
+	}
+	return -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct sim_opts o = { .rec = SIM_RECOVERY_DEFAULTS };
+	struct sim_result res[SIM_NR_POLICIES] = {};
+	struct sim_trace t;
+	unsigned int n = 0, i;
+	int ret, status = 0;
+
+	ret = sim_parse_args(argc, argv, &o);
+	if (ret >= 0)
+		return ret;
+
+	if (o.trace) {
+		ret = sim_trace_load(o.trace, o.mem_given ? o.mem_bytes : SIM_DEFAULT_MEM,
+				     o.mem_given, &t);
+		if (ret)
+			return ret == -ENOMEM ? 1 : 2;
+	} else {
+		ret = sim_workload(o.workload, o.mem_bytes, o.mem_given, o.hours,
+				   o.seed, &t);
+		if (ret == -EINVAL)
+			return sim_bad_usage("--mem too small for %s (vm-churn needs 32G, flip-storm 4M)",
+					     o.workload);
+		if (ret) {
+			fprintf(stderr, "rmp-sync-sim: cannot generate %s: out of memory\n",
+				o.workload);
+			return 1;
+		}
+	}
+	if (o.emit && sim_trace_emit(&t, o.emit)) {
+		sim_trace_free(&t);
+		return 1;
+	}
+
+	rcu_register_thread();
+	for (i = 0; i < SIM_NR_POLICIES; i++) {
+		if (!o.policies[i])
+			continue;
+		ret = sim_replay(&o, &t, i, &res[n++]);
+		if (ret < 0) {
+			fprintf(stderr, "rmp-sync-sim: cannot build the emulated host (%d)\n",
+				ret);
+			status = 1;
+			break;
+		}
+		if (ret) {
+			status = 1;
+			if (o.strict)
+				break;
+		}
+	}
+	if (!status || !o.strict) {
+		if (o.json)
+			sim_print_json(&o, &t, res, n);
+		else
+			sim_print_table(&o, &t, res, n);
+		if (o.csv && sim_write_csv(o.csv, res, n))
+			status = 1;
+		if (o.plot && n && sim_plot(o.plot, &t, res, n))
+			status = 1;
+	}
+	for (i = 0; i < n; i++)
+		free(res[i].samples);
+	sim_trace_free(&t);
+	rcu_unregister_thread();
+	return status;
+}

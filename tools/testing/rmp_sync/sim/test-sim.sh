@@ -1,0 +1,314 @@
+#!/bin/sh
+# SPDX-License-Identifier: GPL-2.0
+#
+# Tests of rmp-sync-sim (issue 4): every trace operation, every exit-2
+# error path with its exact FILE:LINE, --strict, bad usage, --emit-trace
+# round trips, the plot, and the vm-churn "done when" assertions.
+#
+#   sh sim/test-sim.sh build/rmp-sync-sim [-v]
+#
+# Ends with "N passed, N failed"; exits 1 if anything failed.
+
+SIM=${1:?usage: test-sim.sh PATH-TO-rmp-sync-sim [-v]}
+VERBOSE=${2:-}
+T=$(mktemp -d /tmp/rmp-sync-simtest.XXXXXX) || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+PASS=0
+FAIL=0
+
+ok() {
+	PASS=$((PASS + 1))
+	[ -n "$VERBOSE" ] && echo "ok   $1"
+	return 0
+}
+
+bad() {
+	FAIL=$((FAIL + 1))
+	echo "FAIL $1: $2"
+}
+
+# check NAME CONDITION-TEXT: evaluate the condition, report.
+check() {
+	name=$1
+	shift
+	if eval "$*"; then ok "$name"; else bad "$name" "$*"; fi
+}
+
+# jget KEY FILE [POLICY]: a value from --json output (flat object, or the
+# line of POLICY in a "runs" array).
+jget() {
+	if [ -n "$3" ]; then
+		grep "\"policy\": \"$3\"" "$2"
+	else
+		cat "$2"
+	fi | sed -n "s/.*\"$1\": \"\{0,1\}\([^,}\"]*\).*/\1/p" | head -n 1
+}
+
+# run TRACE-TEXT ARGS...: write $T/t.trace, run, keep out/err/rc.
+run() {
+	printf '%s\n' "$1" > "$T/t.trace"
+	shift
+	"$SIM" --trace "$T/t.trace" "$@" > "$T/out" 2> "$T/err"
+	RC=$?
+}
+
+# ---------------------------------------------------------------------
+# Every operation, one trace; the numbers follow from the RMP semantics.
+OPS='# every operation
+mem 4G
+private 0x200 2m asid=5 gpa=0x200000
+write 0x201
+shared 0x205 4k
+write 0x205
+private 0x400 2m
+psmash 0x400
+shared 0x400 4k
+leak 0x600 2
+tick 100
+private 0x205 4k asid=5 gpa=0x205000
+quiesce
+private 0x1000 4k asid=0 gpa=0 immutable'
+
+run "$OPS" --policy rmp_sync --json --strict
+check ops.rc '[ $RC -eq 0 ]'
+check ops.count '[ "$(jget ops $T/out)" = 12 ]'
+check ops.rejected '[ "$(jget rejected $T/out)" = 0 ]'
+check ops.write-assigned '[ "$(jget host_writes_to_assigned $T/out)" = 1 ]'
+check ops.no-collateral '[ "$(jget collateral_rmp_faults $T/out)" = 0 ]'
+check ops.psmash-explicit-and-implicit '[ "$(jget psmash $T/out)" = 2 ]'
+check ops.leak '[ "$(jget leaked_pages $T/out)" = 2 ]'
+check ops.quiesce-collapsed '[ "$(jget collapses_2m $T/out)" = 1 ]'
+# mixed: region 0x400 (one shared), 0x600 (leaked pages count as
+# assigned), 0x1000 (one immutable page); split: the first and last only.
+check ops.mixed '[ "$(jget regions_mixed $T/out)" = 3 ]'
+check ops.split '[ "$(jget regions_split $T/out)" = 2 ]'
+check ops.check '[ "$(jget check_ok $T/out)" = true ]'
+check ops.duration '[ "$(jget duration_ms $T/out)" = 100 ]'
+for k in policy ops rejected collateral_rmp_faults host_writes_to_assigned \
+	 regions_total regions_mixed regions_split directmap_4k_kb \
+	 directmap_2m_kb directmap_1g_kb splits collapses_2m collapses_1g \
+	 psmash tlb_flushes avg_regions_mixed avg_regions_split; do
+	check "json.key.$k" 'grep -q "\"$k\": " $T/out'
+done
+run "$OPS" --policy none --json
+check ops.none-collateral '[ "$(jget collateral_rmp_faults $T/out)" = 1 ]'
+check ops.none-no-split '[ "$(jget regions_split $T/out)" = 0 ]'
+run "$OPS" --policy upstream --json
+check ops.upstream-no-collapse '[ "$(jget collapses_2m $T/out)" = 0 ]'
+check ops.upstream-split '[ "$(jget regions_split $T/out)" = 3 ]'
+
+# The clock: recovery passes every 100 ms collapse a region 1000 ms after
+# it became uniform; averages are weighted by simulated time.
+CLOCK='private 0 4k
+tick 1000
+shared 0 4k
+tick 3000'
+run "$CLOCK" --policy all --json
+check clock.avg-mixed '[ "$(jget avg_regions_mixed $T/out rmp_sync)" = 0.250 ]'
+check clock.avg-split-rmp_sync '[ "$(jget avg_regions_split $T/out rmp_sync)" = 0.500 ]'
+check clock.avg-split-eager '[ "$(jget avg_regions_split $T/out eager)" = 0.250 ]'
+check clock.avg-split-upstream '[ "$(jget avg_regions_split $T/out upstream)" = 1.000 ]'
+check clock.runs '[ $(grep -c "\"policy\": " $T/out) -eq 4 ]'
+run 'private 0 4k
+shared 0 4k
+tick 900' --policy rmp_sync --json
+check clock.not-before-delay '[ "$(jget regions_split $T/out)" = 1 ]'
+run 'private 0 4k
+shared 0 4k
+tick 1100' --policy rmp_sync --json
+check clock.after-delay '[ "$(jget regions_split $T/out)" = 0 ]'
+# Without ticks, averages are over operations: split after 1 of 2 ops.
+run 'private 0 4k
+shared 0 4k' --policy upstream --json
+check clock.avg-over-ops '[ "$(jget avg_regions_split $T/out)" = 1.000 ]'
+check clock.avg-mixed-over-ops '[ "$(jget avg_regions_mixed $T/out)" = 0.500 ]'
+
+# ---------------------------------------------------------------------
+# Rejected operations: counted, reported with the line, fatal with --strict.
+REJ='mem 4G
+private 0 4k
+private 0 4k
+private 0x10 4k immutable
+shared 0x10 4k
+shared 0x20 4k'
+run "$REJ" --policy rmp_sync --json
+check reject.rc '[ $RC -eq 0 ]'
+check reject.count '[ "$(jget rejected $T/out)" = 3 ]'
+check reject.line3 'grep -q "^$T/t.trace:3: rmp_sync: private 0x0 rejected" $T/err'
+check reject.line5-immutable 'grep -q "^$T/t.trace:5: rmp_sync: shared 0x10 rejected" $T/err'
+check reject.line6 'grep -q "^$T/t.trace:6: " $T/err'
+run "$REJ" --policy rmp_sync --strict
+check strict.rc1 '[ $RC -eq 1 ]'
+check strict.first-only '[ $(wc -l < $T/err) -eq 1 ] && grep -q ":3: " $T/err'
+check strict.no-output '[ ! -s $T/out ]'
+run "$OPS" --policy all --strict
+check strict.clean-trace-rc0 '[ $RC -eq 0 ]'
+
+# ---------------------------------------------------------------------
+# Bad traces: "FILE:LINE: reason" on stderr, exit 2, nothing replayed.
+# Each case: expected line, then the trace ('|' separates lines).
+while IFS='	' read -r line text; do
+	[ -z "$line" ] && continue
+	printf '%s\n' "$text" | tr '|' '\n' > "$T/bad.trace"
+	"$SIM" --trace "$T/bad.trace" --policy all > "$T/out" 2> "$T/err"
+	rc=$?
+	name="error.$(echo "$text" | tr -c 'a-z0-9=' '_' | cut -c1-40)"
+	if [ $rc -eq 2 ] && [ ! -s "$T/out" ] &&
+	   [ "$(head -n 1 "$T/err" | cut -d' ' -f1)" = "$T/bad.trace:$line:" ]; then
+		ok "$name"
+	else
+		bad "$name" "rc=$rc line $line: $(head -n 1 "$T/err")"
+	fi
+done <<'EOF'
+2	write 1|frob 2
+1	write 0xzz
+1	write -1
+1	write 12abc
+1	write 99999999999999999999999
+2	mem 4M|write 0x400
+3	# comment|mem 4M|write 1024
+2	write 1|mem 8G
+2	mem 4G|mem 4G
+1	mem 3M
+1	mem 8Q
+1	mem
+1	private 0x201 2m
+1	private 1
+1	private 1 1g
+1	private 1 4k asid=1024
+1	private 1 4k asid=1 asid=2
+1	private 0 2m gpa=0x1000
+1	private 0 4k gpa=0x8000000000000
+1	private 0 4k bogus
+4	#|# x|  |shared 5
+1	shared 1 4k extra
+1	shared 0x201 2m
+1	psmash 3
+1	psmash
+1	leak 1 0
+2	mem 4M|leak 0x3ff 2
+1	leak 1 2 3
+1	write
+1	tick
+1	tick 5 6
+1	tick 0x10000000000000
+1	quiesce now
+2	write 1 # ok|private
+EOF
+
+"$SIM" --trace "$T/does-not-exist" > /dev/null 2> "$T/err"
+rc=$?
+check error.no-file '[ $rc -eq 2 ]'
+run 'mem 8G
+write 1' --mem 4G
+check error.mem-conflict '[ $RC -eq 2 ] && grep -q "^$T/t.trace:1: " $T/err'
+run 'write 1' --mem 8G --json
+check trace.mem-option '[ $RC -eq 0 ] && [ "$(jget regions_total $T/out)" = 4096 ]'
+run '# only comments' --json
+check trace.empty '[ $RC -eq 0 ] && [ "$(jget ops $T/out)" = 0 ]'
+check trace.default-mem '[ "$(jget mem_bytes $T/out)" = 4294967296 ]'
+
+# ---------------------------------------------------------------------
+# Bad usage: a message and exit 2.
+for args in "" "--bogus" "--policy" "--trace" "--policy fast --trace x" \
+	    "--trace x --workload vm-churn" "--workload nope" \
+	    "--workload vm-churn --hours -1" "--workload vm-churn --hours 0" \
+	    "--workload vm-churn --hours abc" "--mem 3M --workload flip-storm" \
+	    "--mem 1X --workload flip-storm" "--seed abc --workload flip-storm" \
+	    "--trace x --hours 1" "--workload flip-storm --plot out.txt" \
+	    "--workload flip-storm extra" "--mem 16G --workload vm-churn"; do
+	# shellcheck disable=SC2086
+	"$SIM" $args > "$T/out" 2> "$T/err"
+	rc=$?
+	if [ $rc -eq 2 ] && [ -s "$T/err" ]; then
+		ok "usage.[$args]"
+	else
+		bad "usage.[$args]" "rc=$rc"
+	fi
+done
+"$SIM" --help > "$T/out"
+rc=$?
+check usage.help '[ $rc -eq 0 ] && grep -q "^usage: rmp-sync-sim" $T/out'
+
+# ---------------------------------------------------------------------
+# Workloads: deterministic, and the emitted trace replays identically.
+"$SIM" --workload flip-storm --hours 0.0005 --emit-trace "$T/fs1.trace" \
+	--policy all --json --strict > "$T/fs.json"
+rc=$?
+check flip.rc '[ $rc -eq 0 ]'
+"$SIM" --workload flip-storm --hours 0.0005 --emit-trace "$T/fs2.trace" \
+	--policy none > /dev/null
+check flip.deterministic 'cmp -s $T/fs1.trace $T/fs2.trace'
+"$SIM" --trace "$T/fs1.trace" --policy all --json --strict > "$T/fs-replay.json"
+rc=$?
+check flip.replay-rc '[ $rc -eq 0 ]'
+check flip.replay-equal 'sed 1d $T/fs.json > $T/a; sed 1d $T/fs-replay.json > $T/b; cmp -s $T/a $T/b'
+check flip.no-collateral-rmp_sync '[ "$(jget collateral_rmp_faults $T/fs.json rmp_sync)" = 0 ]'
+check flip.collateral-none '[ "$(jget collateral_rmp_faults $T/fs.json none)" -gt 0 ]'
+# S5: the adversary buys the rmp_sync policy at most one flush per pass,
+# while eager pays for every flip.
+dur=$(sed -n 's/.*"duration_ms": \([0-9]*\).*/\1/p' "$T/fs.json")
+check flip.s5-bounded '[ "$(jget recovery_flushes $T/fs.json rmp_sync)" -le $((dur / 100 + 1)) ]'
+check flip.s5-eager-pays '[ "$(jget tlb_flushes $T/fs.json eager)" -gt "$(jget tlb_flushes $T/fs.json rmp_sync)" ]'
+
+"$SIM" --workload vm-churn --hours 6 --seed 7 --emit-trace "$T/vc.trace" \
+	--policy all --json --strict > "$T/vc6.json"
+rc=$?
+check churn6.rc '[ $rc -eq 0 ]'
+"$SIM" --trace "$T/vc.trace" --policy all --json --strict > "$T/vc6-replay.json"
+check churn6.replay-equal 'sed 1d $T/vc6.json > $T/a; sed 1d $T/vc6-replay.json > $T/b; cmp -s $T/a $T/b'
+"$SIM" --workload vm-churn --hours 6 --seed 8 --emit-trace "$T/vc8.trace" \
+	--policy none > /dev/null
+check churn6.seed-matters '! cmp -s $T/vc.trace $T/vc8.trace'
+check churn6.ops-kinds 'for k in private shared psmash write tick; do grep -q "^$k " $T/vc.trace || exit 1; done'
+
+# ---------------------------------------------------------------------
+# vm-churn at its defaults (64 GiB, 72 h): the issue's "done when".
+"$SIM" --workload vm-churn --policy all --json --csv "$T/vc.csv" > "$T/vc.json"
+rc=$?
+check churn.rc '[ $rc -eq 0 ]'
+check churn.none-collateral '[ "$(jget collateral_rmp_faults $T/vc.json none)" -gt 0 ]'
+for p in upstream eager rmp_sync; do
+	check "churn.$p-no-collateral" '[ "$(jget collateral_rmp_faults $T/vc.json $p)" = 0 ]'
+done
+for p in none upstream eager rmp_sync; do
+	check "churn.$p-no-rejects" '[ "$(jget rejected $T/vc.json $p)" = 0 ]'
+	check "churn.$p-check" '[ "$(jget check_ok $T/vc.json $p)" = true ]'
+done
+check churn.leaks-happen '[ "$(jget leaked_regions $T/vc.json rmp_sync)" -gt 0 ]'
+for p in eager rmp_sync; do
+	check "churn.$p-boot-layout-but-leaks" \
+		'[ "$(jget regions_off_boot_beyond_leaks $T/vc.json $p)" = 0 ]'
+	check "churn.$p-split-is-leaked" \
+		'[ "$(jget regions_split $T/vc.json $p)" = "$(jget leaked_regions $T/vc.json $p)" ]'
+	check "churn.$p-lower-bound" \
+		'[ "$(jget regions_split $T/vc.json $p)" = "$(jget regions_mixed $T/vc.json $p)" ]'
+done
+check churn.upstream-not-restored \
+	'[ "$(jget regions_off_boot_beyond_leaks $T/vc.json upstream)" -gt 0 ]'
+check churn.upstream-fragmented \
+	'[ "$(jget regions_split $T/vc.json upstream)" -gt "$(jget regions_split $T/vc.json rmp_sync)" ]'
+check churn.csv-header 'head -n 1 $T/vc.csv | grep -q "^policy,time_ms,ops,regions_mixed,regions_split,directmap_4k_kb"'
+check churn.csv-policies '[ $(cut -d, -f1 $T/vc.csv | sort -u | wc -l) -eq 5 ]'
+
+# ---------------------------------------------------------------------
+# The plot: gnuplot draws it; without gnuplot, --plot alone fails with 2.
+if command -v gnuplot > /dev/null 2>&1; then
+	run "$CLOCK" --policy all --plot "$T/p.png"
+	check plot.png '[ $RC -eq 0 ] && [ -s $T/p.png ] && head -c 4 $T/p.png | grep -q PNG'
+	run "$CLOCK" --policy rmp_sync --plot "$T/p.svg"
+	check plot.svg '[ $RC -eq 0 ] && grep -q "<svg" $T/p.svg'
+else
+	echo "skip plot.png/svg: gnuplot not installed"
+fi
+mkdir -p "$T/nobin"
+printf '%s\n' "$CLOCK" > "$T/t.trace"
+PATH="$T/nobin" "$SIM" --trace "$T/t.trace" --plot "$T/q.png" > "$T/out" 2> "$T/err"
+rc=$?
+check plot.no-gnuplot '[ $rc -eq 2 ] && grep -q "gnuplot-nox" $T/err && [ ! -s $T/out ]'
+PATH="$T/nobin" "$SIM" --trace "$T/t.trace" > /dev/null 2>&1
+rc=$?
+check plot.no-gnuplot-no-plot-ok '[ $rc -eq 0 ]'
+
+echo "$PASS passed, $FAIL failed"
+[ $FAIL -eq 0 ]
