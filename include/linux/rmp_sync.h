@@ -282,6 +282,8 @@ enum rmp_sync_swrmp_op {
 };
 
 extern const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops;
+/* The real direct map (arch/x86/mm/rmp_sync_dmap.c). */
+extern const struct rmp_sync_dmap_ops rmp_sync_kernel_dmap_ops;
 struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages);
 void rmp_sync_swrmp_destroy(struct rmp_sync_swrmp *rmp);
 bool rmp_sync_swrmp_write_ok(struct rmp_sync_swrmp *rmp, u64 pfn,

@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
- * The machine lib/test_rmp_sync.c runs on.  In userspace (this file's
- * implementation, test_host.c) it is the emulated SNP host: software RMP,
- * emulated page tables, CPUs with TLBs.  In the kernel the same interface is
- * the software RMP paired with the real direct map.
+ * The machine lib/test_rmp_sync.c runs on.  In userspace
+ * (tools/testing/rmp_sync/test_host.c) it is the emulated SNP host: software
+ * RMP, emulated page tables, CPUs with TLBs.  In the kernel
+ * (lib/rmp_sync_test_host.c) it is the software RMP paired with the real
+ * direct map, over a test window of real RAM.
  */
 #ifndef _RMP_SYNC_TEST_HOST_H
 #define _RMP_SYNC_TEST_HOST_H

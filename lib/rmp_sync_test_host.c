@@ -1,0 +1,491 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmp_sync_test_host.h in the kernel: the software RMP paired with the real
+ * direct map, for lib/test_rmp_sync.c under kunit.py (QEMU has no SNP).
+ *
+ * Each case gets a test window of real RAM: 2 GiB from alloc_contig_pages(),
+ * hence 1G-aligned, so that the suite's 1G-edge cases fall inside pages it
+ * owns.  The rmp_sync instance covers all RAM (max_pfn rounded up to 2M) but
+ * the suite only changes the RMP state of pages inside the window.
+ *
+ * A host write (rst_write()) is a real store through the direct map,
+ * preceded by the RMP write check the hardware would make at the level the
+ * page is really mapped with (lookup_address()), done in software by
+ * rmp_sync_swrmp_write_ok().  A failing check is the RMP #PF: -EFAULT.
+ * The check cannot see stale TLB entries of another size; the order of
+ * split and RMPUPDATE (S1) is checked instead at the moment each RMPUPDATE
+ * lands, by a wrapper around the software RMP.
+ *
+ * Teardown puts the window's direct map back as it was when the case
+ * started (collapsing what is still split, re-enabling writes), then frees
+ * the window.  Only ranges split on purpose with set_memory_4k() stay 4K;
+ * that is the point of the _PAGE_KERNEL_4K mark.
+ */
+#include <kunit/test.h>
+#include <linux/atomic.h>
+#include <linux/gfp.h>
+#include <linux/jiffies.h>
+#include <linux/mm.h>
+#include <linux/rmp_sync.h>
+#include <linux/set_memory.h>
+#include <linux/slab.h>
+#include <linux/uaccess.h>
+#include <asm/set_memory.h>
+#include "rmp_sync_test_host.h"
+
+#define RST_WINDOW_PAGES	(2 * RMP_SYNC_GB_PAGES)
+#define RST_MAX_RO		8
+
+struct rst_khost {
+	struct rst_env *env;
+	struct page *window;
+	u64 base, nr_pages;
+	/* leaf level of every 2M region of the window when the case began */
+	u8 *boot_level;
+	/* direct_map_leaves() and the window's own recount at that time */
+	u64 dm_boot[PG_LEVEL_NUM];
+	u64 win_boot[PG_LEVEL_NUM];
+	bool check_order;
+	atomic_long_t rmp_faults;
+	atomic_long_t flushes;
+	atomic_long_t s1_late;		/* RMPUPDATEs that left a mixed region large */
+	struct rmp_sync_fault split_fault;
+	struct rmp_sync_fault collapse_fault;
+	/* pages made read-only by rst_set_ro(), restored at teardown */
+	u64 ro[RST_MAX_RO];
+	unsigned int nr_ro;
+};
+
+static struct rst_khost *rst_host(struct rst_env *env)
+{
+	return env->host;
+}
+
+static int rst_kernel_level(u64 pfn)
+{
+	return rmp_sync_kernel_dmap_ops.level(NULL, pfn);
+}
+
+/* ---- RMP backend: the software RMP, with the S1 order check ----------- */
+
+static int rst_rmp_update(void *priv, u64 pfn, const struct rmp_sync_rmp_state *st)
+{
+	struct rst_khost *h = priv;
+	unsigned int assigned;
+	int ret;
+
+	ret = rmp_sync_swrmp_ops.update(h->env->rmp, pfn, st);
+	if (ret || !h->check_order)
+		return ret;
+	/* S1: a region this RMPUPDATE left mixed must already be 4K. */
+	assigned = rmp_sync_swrmp_assigned(h->env->rmp, pfn);
+	if (assigned && assigned < RMP_SYNC_REGION_PAGES &&
+	    rst_kernel_level(pfn) > PG_LEVEL_4K)
+		atomic_long_inc(&h->s1_late);
+	return ret;
+}
+
+static int rst_rmp_psmash(void *priv, u64 pfn)
+{
+	struct rst_khost *h = priv;
+
+	return rmp_sync_swrmp_ops.psmash(h->env->rmp, pfn);
+}
+
+static int rst_rmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
+{
+	struct rst_khost *h = priv;
+
+	return rmp_sync_swrmp_ops.lookup(h->env->rmp, pfn, e);
+}
+
+static const struct rmp_sync_rmp_ops rst_rmp_ops = {
+	.name = "software RMP (order-checked)",
+	.update = rst_rmp_update,
+	.psmash = rst_rmp_psmash,
+	.lookup = rst_rmp_lookup,
+};
+
+/* ---- direct-map backend: the kernel's, with fault points and counters - */
+
+static int rst_dmap_level(void *priv, u64 pfn)
+{
+	return rst_kernel_level(pfn);
+}
+
+static int rst_dmap_split(void *priv, u64 pfn, int *old_level)
+{
+	struct rst_khost *h = priv;
+	int err, ret;
+
+	if (rmp_sync_fault_hit(&h->split_fault, &err)) {
+		*old_level = PG_LEVEL_NONE;
+		return err;
+	}
+	ret = rmp_sync_kernel_dmap_ops.split(NULL, pfn, old_level);
+	if (!ret && *old_level > PG_LEVEL_4K)
+		atomic_long_inc(&h->flushes);	/* split_direct_map_2m() flushed */
+	return ret;
+}
+
+static int rst_dmap_collapse(void *priv, u64 pfn, int level)
+{
+	struct rst_khost *h = priv;
+	int err;
+
+	if (rmp_sync_fault_hit(&h->collapse_fault, &err))
+		return err;
+	return rmp_sync_kernel_dmap_ops.collapse(NULL, pfn, level);
+}
+
+static void rst_dmap_flush(void *priv)
+{
+	struct rst_khost *h = priv;
+
+	atomic_long_inc(&h->flushes);
+	rmp_sync_kernel_dmap_ops.flush(NULL);
+}
+
+static const struct rmp_sync_dmap_ops rst_dmap_ops = {
+	.name = "kernel direct map (fault points)",
+	.level = rst_dmap_level,
+	.split = rst_dmap_split,
+	.collapse = rst_dmap_collapse,
+	.flush = rst_dmap_flush,
+};
+
+/* ---- the window ---------------------------------------------------------- */
+
+/*
+ * Leaves that map the window, per level; 4K regions are checked PTE by PTE
+ * (present, PFN as expected).  -EIO on a bad PTE.
+ */
+static int rst_window_count(struct rst_khost *h, u64 count[PG_LEVEL_NUM])
+{
+	u64 nr = h->nr_pages / RMP_SYNC_REGION_PAGES, i, p;
+
+	memset(count, 0, sizeof(u64) * PG_LEVEL_NUM);
+	for (i = 0; i < nr; i++) {
+		u64 pfn = h->base + i * RMP_SYNC_REGION_PAGES;
+		int level = rst_kernel_level(pfn);
+
+		switch (level) {
+		case PG_LEVEL_1G:
+			if (IS_ALIGNED(pfn, RMP_SYNC_GB_PAGES))
+				count[PG_LEVEL_1G]++;
+			break;
+		case PG_LEVEL_2M:
+			count[PG_LEVEL_2M]++;
+			break;
+		case PG_LEVEL_4K:
+			for (p = pfn; p < pfn + RMP_SYNC_REGION_PAGES; p++) {
+				unsigned int l;
+				pte_t *pte = lookup_address((unsigned long)pfn_to_kaddr(p), &l);
+
+				if (!pte || l != PG_LEVEL_4K || !pte_present(*pte) ||
+				    pte_pfn(*pte) != p) {
+					pr_err("rmp_sync test: PFN 0x%llx badly mapped in a 4K region\n",
+					       (unsigned long long)p);
+					return -EIO;
+				}
+			}
+			count[PG_LEVEL_4K] += RMP_SYNC_REGION_PAGES;
+			break;
+		default:
+			pr_err("rmp_sync test: window PFN 0x%llx not mapped\n",
+			       (unsigned long long)pfn);
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+static void rst_direct_map_counts(u64 count[PG_LEVEL_NUM])
+{
+	int l;
+
+	for (l = 0; l < PG_LEVEL_NUM; l++)
+		count[l] = direct_map_leaves(l);
+}
+
+/* Put the window's direct map back as it was when the case started. */
+static void rst_window_restore(struct rst_khost *h)
+{
+	u64 nr = h->nr_pages / RMP_SYNC_REGION_PAGES, i;
+	unsigned int j;
+	int kept = 0;
+
+	for (j = 0; j < h->nr_ro; j++)
+		set_memory_rw((unsigned long)pfn_to_kaddr(h->ro[j]), 1);
+	for (i = 0; i < nr; i++) {
+		u64 pfn = h->base + i * RMP_SYNC_REGION_PAGES;
+
+		if (h->boot_level[i] > PG_LEVEL_4K &&
+		    rst_kernel_level(pfn) == PG_LEVEL_4K &&
+		    collapse_direct_map((unsigned long)pfn_to_kaddr(pfn), PG_LEVEL_2M))
+			kept++;
+	}
+	for (i = 0; i < nr; i += RMP_SYNC_GB_REGIONS) {
+		u64 pfn = h->base + i * RMP_SYNC_REGION_PAGES;
+
+		if (h->boot_level[i] == PG_LEVEL_1G &&
+		    rst_kernel_level(pfn) == PG_LEVEL_2M)
+			collapse_direct_map((unsigned long)pfn_to_kaddr(pfn), PG_LEVEL_1G);
+	}
+	flush_direct_map_collapses();
+	if (kept)
+		pr_info("rmp_sync test: %d window regions stay 4K (set_memory_4k())\n",
+			kept);
+}
+
+static void rst_env_destroy(void *ctx)
+{
+	struct rst_env *env = ctx;
+	struct rst_khost *h = env->host;
+
+	rmp_sync_destroy(env->rs);
+	env->rs = NULL;
+	rmp_sync_swrmp_destroy(env->rmp);
+	env->rmp = NULL;
+	rst_window_restore(h);
+	free_contig_range(page_to_pfn(h->window), h->nr_pages);
+	kvfree(h->boot_level);
+	kfree(h);
+	env->host = NULL;
+}
+
+static u64 rst_clock(void *priv)
+{
+	return READ_ONCE(((struct rst_env *)priv)->clock_ms);
+}
+
+/**
+ * rst_env_create() - a test window, a software RMP and an rmp_sync instance.
+ * @test: the case; owns everything, which is torn down when it ends.
+ * @opts: what the case asks for.
+ *
+ * Skips the case when it asks for a CPU the machine is not (no PSE, no
+ * gbpages on a gbpages direct map) or when the window cannot be allocated.
+ *
+ * Return: the environment (never NULL: failures abort the case).
+ */
+struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
+{
+	struct rmp_sync_config cfg = {
+		.rmp = &rst_rmp_ops,
+		.dmap = &rst_dmap_ops,
+		.clock_ms = rst_clock,
+		.mode = opts->mode,
+		.collapse_delay_ms = opts->collapse_delay_ms,
+		.defrag_1g = !opts->no_defrag_1g,
+	};
+	struct rst_khost *h;
+	struct rst_env *env;
+	u64 i, nr_regions;
+
+	if (opts->no_pse)
+		kunit_skip(test, "a CPU without PSE is emulated in userspace only");
+	if (opts->no_gbpages && boot_cpu_has(X86_FEATURE_GBPAGES))
+		kunit_skip(test,
+			   "direct map uses 1G pages; no-gbpages is emulated in userspace only");
+	if (!IS_ENABLED(CONFIG_CONTIG_ALLOC) ||
+	    !IS_BUILTIN(CONFIG_RMP_SYNC_KUNIT_TEST))
+		kunit_skip(test, "needs alloc_contig_pages(): CONTIG_ALLOC, built-in suite");
+
+	env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, env);
+	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, h);
+	h->env = env;
+	h->nr_pages = RST_WINDOW_PAGES;
+	nr_regions = h->nr_pages / RMP_SYNC_REGION_PAGES;
+	h->boot_level = kvcalloc(nr_regions, 1, GFP_KERNEL);
+#ifdef CONFIG_CONTIG_ALLOC
+	/* nr_pages is a power of two: the range is aligned to its size. */
+	if (h->boot_level)
+		h->window = alloc_contig_pages(h->nr_pages, GFP_KERNEL | __GFP_NOWARN,
+					       first_online_node, NULL);
+#endif
+	if (!h->window) {
+		kvfree(h->boot_level);
+		kfree(h);
+		kunit_skip(test, "no free 2 GiB 1G-aligned range of RAM for the test window");
+	}
+	h->base = page_to_pfn(h->window);
+	for (i = 0; i < nr_regions; i++)
+		h->boot_level[i] = rst_kernel_level(h->base + i * RMP_SYNC_REGION_PAGES);
+	rst_direct_map_counts(h->dm_boot);
+	if (rst_window_count(h, h->win_boot))
+		memset(h->win_boot, 0, sizeof(h->win_boot));
+	h->check_order = opts->mode != RMP_SYNC_MODE_NONE;
+
+	env->host = h;
+	env->base = h->base;
+	env->nr_pages = h->nr_pages;
+	env->ram_pages = ALIGN(max_pfn, RMP_SYNC_REGION_PAGES);
+	/* The software write check is the same on every CPU: one suffices. */
+	env->nr_cpus = 1;
+	env->rmp = rmp_sync_swrmp_create(env->ram_pages);
+	if (!env->rmp) {
+		env->host = NULL;
+		free_contig_range(h->base, h->nr_pages);
+		kvfree(h->boot_level);
+		kfree(h);
+		KUNIT_FAIL_AND_ABORT(test, "cannot create the software RMP");
+	}
+	cfg.nr_pages = env->ram_pages;
+	cfg.rmp_priv = h;
+	cfg.dmap_priv = h;
+	cfg.clock_priv = env;
+	env->cfg = cfg;
+	env->rs = rmp_sync_create(&cfg);
+	if (IS_ERR(env->rs)) {
+		long err = PTR_ERR(env->rs);
+
+		env->rs = NULL;
+		rst_env_destroy(env);
+		KUNIT_ASSERT_EQ(test, err, 0L);
+	}
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rst_env_destroy, env), 0);
+	if (h->boot_level[0] != PG_LEVEL_1G)
+		kunit_info(test, "test window at PFN 0x%llx is not mapped with a 1G page\n",
+			   (unsigned long long)h->base);
+	return env;
+}
+
+static bool rst_in_window(struct rst_env *env, u64 pfn)
+{
+	return pfn >= env->base && pfn < env->base + env->nr_pages;
+}
+
+int rst_write(struct rst_env *env, unsigned int cpu, u64 pfn)
+{
+	struct rst_khost *h = rst_host(env);
+	u64 val = pfn;
+	int level;
+
+	if (pfn >= env->ram_pages)
+		return -EINVAL;
+	level = rst_kernel_level(pfn);
+	if (level == PG_LEVEL_NONE)
+		return -EFAULT;
+	if (!rmp_sync_swrmp_write_ok(env->rmp, pfn, level)) {
+		atomic_long_inc(&h->rmp_faults);
+		return -EFAULT;
+	}
+	/* Only pages the case owns are really written. */
+	if (rst_in_window(env, pfn) &&
+	    copy_to_kernel_nofault(pfn_to_kaddr(pfn), &val, sizeof(val)))
+		return -EFAULT;
+	return 0;
+}
+
+int rst_level(struct rst_env *env, u64 pfn)
+{
+	return rst_kernel_level(pfn);
+}
+
+void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
+		   u64 *pages_1g)
+{
+	*pages_4k = direct_map_leaves(PG_LEVEL_4K);
+	*pages_2m = direct_map_leaves(PG_LEVEL_2M);
+	*pages_1g = direct_map_leaves(PG_LEVEL_1G);
+}
+
+unsigned long rst_boot_diff(struct rst_env *env)
+{
+	struct rst_khost *h = rst_host(env);
+	u64 nr = h->nr_pages / RMP_SYNC_REGION_PAGES, i;
+	unsigned long diff = 0;
+
+	for (i = 0; i < nr; i++)
+		diff += rst_kernel_level(h->base + i * RMP_SYNC_REGION_PAGES) !=
+			h->boot_level[i];
+	return diff;
+}
+
+/*
+ * The window's leaves are recounted and compared with direct_pages_count[]:
+ * both must have moved by the same amount since the case began.  Anything
+ * else the kernel splits meanwhile shows up as a difference, which at
+ * kunit.py time (nothing else running) does not happen.
+ */
+int rst_host_check(struct rst_env *env)
+{
+	struct rst_khost *h = rst_host(env);
+	u64 now[PG_LEVEL_NUM], win[PG_LEVEL_NUM];
+	int l, ret;
+
+	if (atomic_long_read(&h->s1_late)) {
+		pr_err("rmp_sync test: S1: %ld RMPUPDATE(s) made a region mixed while it was mapped large\n",
+		       atomic_long_read(&h->s1_late));
+		return -EFAULT;
+	}
+	ret = rst_window_count(h, win);
+	if (ret)
+		return ret;
+	rst_direct_map_counts(now);
+	for (l = PG_LEVEL_4K; l <= PG_LEVEL_1G; l++) {
+		if (now[l] - h->dm_boot[l] != win[l] - h->win_boot[l]) {
+			pr_err("rmp_sync test: level %d: direct_pages_count moved by %lld, the window by %lld\n",
+			       l, (long long)(now[l] - h->dm_boot[l]),
+			       (long long)(win[l] - h->win_boot[l]));
+			return -EIO;
+		}
+	}
+	return 0;
+}
+
+u64 rst_rmp_faults(struct rst_env *env)
+{
+	return atomic_long_read(&rst_host(env)->rmp_faults);
+}
+
+u64 rst_flushes(struct rst_env *env)
+{
+	return atomic_long_read(&rst_host(env)->flushes);
+}
+
+struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
+{
+	switch (f) {
+	case RST_FAULT_RMPUPDATE:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
+	case RST_FAULT_PSMASH:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
+	case RST_FAULT_SPLIT:
+		return &rst_host(env)->split_fault;
+	case RST_FAULT_COLLAPSE:
+		return &rst_host(env)->collapse_fault;
+	default:
+		return NULL;
+	}
+}
+
+int rst_foreign_4k(struct rst_env *env, u64 pfn)
+{
+	if (!rst_in_window(env, pfn))
+		return -EINVAL;
+	return set_memory_4k((unsigned long)pfn_to_kaddr(pfn), 1);
+}
+
+int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
+{
+	struct rst_khost *h = rst_host(env);
+	unsigned long addr = (unsigned long)pfn_to_kaddr(pfn);
+
+	if (!rst_in_window(env, pfn))
+		return -EINVAL;
+	if (!ro)
+		return set_memory_rw(addr, 1);
+	if (h->nr_ro == RST_MAX_RO)
+		return -ENOSPC;
+	h->ro[h->nr_ro++] = pfn;
+	return set_memory_ro(addr, 1);
+}
+
+bool rst_fail_alloc(struct rst_env *env, long nth)
+{
+	return false;	/* no allocation fault injection in the kernel host */
+}
