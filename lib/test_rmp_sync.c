@@ -370,6 +370,34 @@ static void rmp_sync_test_leak_shared(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rmp_sync_leak_pages(env->rs, env->ram_pages - 1, 2), -EINVAL);
 }
 
+/*
+ * A page assigned without rmp_sync (firmware/IOMMU set-up before the
+ * instance existed) is not counted down: -EINVAL, and the count never wraps.
+ * rmp_sync counts pages per region, so the kernel glue keeps such regions
+ * on the 6.12 path (patches/0006).
+ */
+static void rmp_sync_test_assigned_behind_back(struct kunit *test)
+{
+	struct rmp_sync_rmp_state st = { .assigned = true, .level = PG_LEVEL_4K };
+	struct rst_env *env = env_default(test);
+	u64 pfn = env->base + 70 * RP + 9;
+	struct rst_snap a, b;
+
+	/* firmware/IOMMU style: RMPUPDATE straight on the RMP */
+	KUNIT_ASSERT_EQ(test, rmp_sync_swrmp_ops.update(env->rmp, pfn, &st), 0);
+	rst_snap(env, pfn, &a);
+	KUNIT_EXPECT_EQ(test, shared_4k(env, pfn), -EINVAL);
+	rst_snap(env, pfn, &b);
+	expect_unchanged(test, &a, &b);
+	/* 2M shared of a region rmp_sync holds no 2M entry for, either */
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_shared(env->rs, pfn - 9, PG_LEVEL_2M), -EINVAL);
+	st.assigned = false;
+	KUNIT_ASSERT_EQ(test, rmp_sync_swrmp_ops.update(env->rmp, pfn, &st), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
 /* ---- bad input: -EINVAL and nothing changed ---------------------------- */
 
 enum rst_bad_op { BAD_PRIVATE, BAD_SHARED, BAD_PSMASH, BAD_LEAK };
@@ -1025,6 +1053,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_psmash_explicit),
 	KUNIT_CASE(rmp_sync_test_leak_assigned),
 	KUNIT_CASE(rmp_sync_test_leak_shared),
+	KUNIT_CASE(rmp_sync_test_assigned_behind_back),
 	KUNIT_CASE_PARAM(rmp_sync_test_bad_input, rst_bad_gen_params),
 	KUNIT_CASE_PARAM(rmp_sync_test_backend_failure, rst_fail_gen_params),
 	KUNIT_CASE(rmp_sync_test_recover_delay_budget),

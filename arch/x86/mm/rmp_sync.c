@@ -404,6 +404,12 @@ static int rs_validate(struct rmp_sync *rs, const struct rs_op *op, u32 w)
 		return -EBUSY;
 	if (rs_range_leaked(rs, w, op->pfn, op->npages))
 		return -EINVAL;
+	/*
+	 * Pages assigned behind our back (before the instance existed, or by
+	 * a path that bypassed it) are not ours to count down.
+	 */
+	if (!op->st.assigned && assigned < op->npages)
+		return -EINVAL;
 
 	if (op->npages == RMP_SYNC_REGION_PAGES) {
 		if (op->st.assigned)

@@ -80,10 +80,9 @@ static void rmp_sync_dmap_flush(void *priv)
 	flush_direct_map_collapses();
 }
 
-/**
- * rmp_sync_kernel_dmap_ops - rmp_sync's backend for the real direct map.
- *
- * Pass it as &rmp_sync_config.dmap; its @priv argument is unused.
+/*
+ * rmp_sync's backend for the real direct map: pass it as
+ * &rmp_sync_config.dmap; the priv argument of its callbacks is unused.
  */
 const struct rmp_sync_dmap_ops rmp_sync_kernel_dmap_ops = {
 	.name = "kernel direct map",
