@@ -114,7 +114,7 @@ step_w1() {
 	local out=$KBUILD_DIR/w1
 	local objs="arch/x86/mm/rmp_sync.o arch/x86/mm/rmp_sync_dmap.o
 		    arch/x86/mm/rmp_sync_swrmp.o arch/x86/mm/pat/set_memory.o
-		    mm/vmstat.o lib/test_rmp_sync.o lib/rmp_sync_test_host.o"
+		    mm/vmstat.o lib/test_rmp_sync.o lib/rmp_sync_test_host.o arch/x86/virt/svm/sev.o"
 	local log=$out/w1.log
 	mkdir -p "$out"
 	(cd "$SRC" &&
