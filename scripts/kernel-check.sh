@@ -42,16 +42,8 @@ lib/rmp_sync_test_host.c
 lib/rmp_sync_test_host.h
 lib/.kunitconfig
 "
-# New kernel C/H files checkpatch looks at.
-CHECK_FILES="
-arch/x86/mm/rmp_sync.c
-arch/x86/mm/rmp_sync_swrmp.c
-arch/x86/mm/rmp_sync_dmap.c
-include/linux/rmp_sync.h
-lib/test_rmp_sync.c
-lib/rmp_sync_test_host.c
-lib/rmp_sync_test_host.h
-"
+# checkpatch looks at the C sources and headers among them.
+CHECK_FILES=$(printf '%s\n' $NEW_FILES | grep -E '\.[ch]$')
 
 failed=()
 say() { printf '\n=== %s\n' "$*"; }
