@@ -196,7 +196,9 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.splits, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.collapses_2m, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.collapses_1g, st.splits_1g);
-	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 1ULL);	/* one pass, one flush */
+	/* the split's flush, then one pass, one flush */
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
 	expect_region_safe(test, env, pfn);
@@ -635,7 +637,7 @@ static void make_candidates(struct kunit *test, struct rst_env *env, u64 first,
 /* collapse_delay_ms holds candidates back; the budget bounds a pass. */
 static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 100 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
 	struct rmp_sync_pass pass;
 	struct rmp_sync_stats st;
 	struct rst_env *env;
@@ -648,11 +650,11 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 	/* too young */
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
 	KUNIT_EXPECT_EQ(test, pass.flushes, 0U);
-	env->clock_ms = 50;
+	env->clock_ms = 999;
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
 
-	/* due: three per pass, one flush per pass */
-	env->clock_ms = 120;
+	/* due (the 256 ms stamp unit rounds up): three per pass, one flush each */
+	env->clock_ms = 1300;
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 3);
 	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 3U);
 	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
@@ -664,7 +666,8 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 1U);
 	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
 	rmp_sync_get_stats(env->rs, &st);
-	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, st.splits + 3);
 	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
@@ -674,7 +677,7 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 	/* a page that flips back within the delay costs no collapse/split pair */
 	make_candidates(test, env, env->base + 20 * RP, 1);
 	KUNIT_ASSERT_EQ(test, priv_4k(env, env->base + 20 * RP), 0);
-	env->clock_ms = 1000;
+	env->clock_ms = 5000;
 	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 3, false, &pass), 0);
 	rmp_sync_get_stats(env->rs, &st);
 	KUNIT_EXPECT_EQ(test, st.splits, 9ULL);
@@ -717,7 +720,8 @@ static void rmp_sync_test_eager(struct kunit *test)
 	rmp_sync_get_stats(env->rs, &st);
 	KUNIT_EXPECT_EQ(test, st.collapses_2m, 2ULL);
 	KUNIT_EXPECT_EQ(test, st.collapses_1g, 2ULL);
-	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 2ULL);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, 4ULL);	/* and two splits */
 	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_region_safe(test, env, env->base + RP);

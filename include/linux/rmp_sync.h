@@ -30,6 +30,7 @@
 
 #include <linux/types.h>
 #include <linux/atomic.h>
+#include <linux/limits.h>
 #include <asm/pgtable_types.h>
 
 /* 4K pages per 2M region, and 2M regions per 1G range. */
@@ -147,15 +148,62 @@ enum rmp_sync_mode {
 };
 
 /**
+ * enum rmp_sync_knob - run-time tunables (/sys/kernel/mm/rmp_sync/).
+ * @RMP_SYNC_KNOB_ENABLED: 1 = collapse (RMP_SYNC_MODE_DEFERRED), 0 = split
+ *	only, as Linux 6.12 does (RMP_SYNC_MODE_UPSTREAM).
+ * @RMP_SYNC_KNOB_COLLAPSE_DELAY_MS: a region uniform again is collapsed no
+ *	sooner than this (times its back-off factor).
+ * @RMP_SYNC_KNOB_REGIONS_TO_SCAN: candidates a background pass examines.
+ * @RMP_SYNC_KNOB_SCAN_SLEEP_MS: pause between background passes while
+ *	candidates are queued.
+ * @RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC: global TLB flushes background passes
+ *	may cause in one second of the clock.
+ * @RMP_SYNC_KNOB_DEFRAG_1G: also restore the 1G leaves rmp_sync split.
+ * @RMP_SYNC_KNOB_COLLAPSE_PRIVATE: also collapse regions that are uniformly
+ *	guest/firmware-owned (0: only those wholly back with the hypervisor).
+ */
+enum rmp_sync_knob {
+	RMP_SYNC_KNOB_ENABLED,
+	RMP_SYNC_KNOB_COLLAPSE_DELAY_MS,
+	RMP_SYNC_KNOB_REGIONS_TO_SCAN,
+	RMP_SYNC_KNOB_SCAN_SLEEP_MS,
+	RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC,
+	RMP_SYNC_KNOB_DEFRAG_1G,
+	RMP_SYNC_KNOB_COLLAPSE_PRIVATE,
+	RMP_SYNC_NR_KNOBS
+};
+
+/**
+ * struct rmp_sync_knob_desc - name, range and default of a knob.
+ * @name: the sysfs file name, also used by the simulator's --set.
+ * @min: smallest valid value.
+ * @max: largest valid value.
+ * @def: default of a new instance.
+ */
+struct rmp_sync_knob_desc {
+	const char *name;
+	unsigned int min;
+	unsigned int max;
+	unsigned int def;
+};
+
+extern const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS];
+
+/**
  * struct rmp_sync_config - how to build an instance.
  * @nr_pages: RAM covered, in 4K pages; a multiple of RMP_SYNC_REGION_PAGES.
  * @rmp: RMP backend; @rmp_priv its argument.
  * @dmap: direct-map backend; @dmap_priv its argument.
  * @clock_ms: monotonic milliseconds (jiffies in the kernel, the simulated
  *	clock in the simulator); @clock_priv its argument.
+ * @kick: if not NULL, called (region lock held, must not sleep) when the
+ *	first collapse candidate is queued, so that whoever runs
+ *	rmp_sync_background() wakes up; @kick_priv its argument.
  * @mode: initial enum rmp_sync_mode.
- * @collapse_delay_ms: a uniform region is collapsed no sooner than this.
- * @defrag_1g: also restore 1G leaves the synchronizer split.
+ * @collapse_delay_ms: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
+ * @defrag_1g: initial RMP_SYNC_KNOB_DEFRAG_1G.
+ *
+ * The other knobs start at their rmp_sync_knobs[] defaults.
  */
 struct rmp_sync_config {
 	u64 nr_pages;
@@ -165,12 +213,14 @@ struct rmp_sync_config {
 	void *dmap_priv;
 	u64 (*clock_ms)(void *priv);
 	void *clock_priv;
+	void (*kick)(void *priv);
+	void *kick_priv;
 	enum rmp_sync_mode mode;
 	unsigned int collapse_delay_ms;
 	bool defrag_1g;
 };
 
-/* Counters; each one is recounted by rmp_sync_check(). */
+/* Counters; the region totals are recounted by rmp_sync_check(). */
 struct rmp_sync_stats {
 	u64 regions_total;
 	u64 regions_mixed;		/* 0 < assigned < 512 */
@@ -181,22 +231,44 @@ struct rmp_sync_stats {
 	u64 collapses_2m;
 	u64 collapses_1g;
 	u64 collapse_failures[RMP_SYNC_COLLAPSE_NR_RESULTS];
+	u64 collapse_failures_total;	/* sum of the above */
 	u64 psmash;
 	u64 leaked_pages;
-	u64 tlb_flushes;		/* global flushes paid by recovery */
+	u64 tlb_flushes;		/* global flushes: splits' and recovery's */
+	u64 recovery_flushes;		/* of which paid by recovery passes */
 	u64 full_scans;
+	u64 backoffs;			/* re-splits soon after a collapse */
+	u64 throttled;			/* passes held back by the flush limit */
 	u64 rmp_updates;
 };
+
+/**
+ * struct rmp_sync_counter_desc - a counter's sysfs name and where it is.
+ * @name: file name under /sys/kernel/mm/rmp_sync/.
+ * @offset: offset of its u64 in struct rmp_sync_stats.
+ */
+struct rmp_sync_counter_desc {
+	const char *name;
+	size_t offset;
+};
+
+extern const struct rmp_sync_counter_desc rmp_sync_counters[];
+extern const unsigned int rmp_sync_nr_counters;
 
 /* What one recovery pass did. */
 struct rmp_sync_pass {
 	unsigned int scanned;		/* region words looked at */
+	unsigned int examined;		/* due candidates locked and tried */
 	unsigned int collapsed_2m;
 	unsigned int collapsed_1g;
 	unsigned int failed;
 	unsigned int flushes;
 	unsigned int pending_left;	/* candidates not yet due or over budget */
+	bool throttled;			/* not run: the flush limit was reached */
 };
+
+/* rmp_sync_background(): nothing is queued; sleep until kicked. */
+#define RMP_SYNC_IDLE			UINT_MAX
 
 /* A region as seen by a lockless (RCU) lookup. */
 struct rmp_sync_region_info {
@@ -206,6 +278,7 @@ struct rmp_sync_region_info {
 	bool ours;			/* ... because rmp_sync split it */
 	bool pending;			/* queued for collapse */
 	bool leaked;			/* holds leaked pages */
+	unsigned int backoff;		/* collapse delay is multiplied by 2^backoff */
 };
 
 struct rmp_sync;
@@ -215,6 +288,10 @@ void rmp_sync_destroy(struct rmp_sync *rs);
 int rmp_sync_grow(struct rmp_sync *rs, u64 nr_pages);
 int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode);
 enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs);
+int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
+		      unsigned int val);
+unsigned int rmp_sync_get_knob(struct rmp_sync *rs, enum rmp_sync_knob knob);
+int rmp_sync_knob_by_name(const char *name);
 
 int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 			  enum pg_level level, u32 asid, bool immutable);
@@ -224,6 +301,7 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages);
 
 int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
 		     struct rmp_sync_pass *pass);
+unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass);
 
 int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 			 struct rmp_sync_region_info *info);

@@ -42,6 +42,7 @@
 #include <linux/err.h>
 #include <linux/errno.h>
 #include <linux/export.h>
+#include <linux/kernel.h>
 #include <linux/mutex.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/printk.h>
@@ -49,6 +50,7 @@
 #include <linux/sched.h>
 #include <linux/slab.h>
 #include <linux/string.h>
+#include <linux/time64.h>
 #include <linux/rmp_sync.h>
 
 /*
@@ -65,10 +67,16 @@
  *                is refused from then on (see rmp_sync_leak_pages())
  *  RS_PARKED     the backend refused to collapse it; not a candidate again
  *                until its next transition
- *  RS_STAMP      when RS_PENDING was set, in 8 ms units (wraps)
+ *  RS_BACKOFF    back-off level: the collapse delay is multiplied by
+ *                4^level (rs_split_locked() raises it, see there)
+ *  RS_STAMP      when RS_PENDING was set; or, while RS_OURS is set without
+ *                RS_SPLIT, when rmp_sync collapsed the region; in units of
+ *                RS_STAMP_UNIT ms (wraps)
  *
  * RS_PENDING is derived (rs_candidate()), kept in the word so that the
  * recovery pass can skip non-candidates without taking their lock.
+ * RS_OURS without RS_SPLIT means "collapsed by rmp_sync at RS_STAMP": a
+ * re-split soon after tells a flipping region from one that stayed 2M.
  */
 #define RS_ASSIGNED		GENMASK(9, 0)
 #define RS_RMP_2M		BIT(10)
@@ -78,13 +86,21 @@
 #define RS_LEAKED		BIT(14)
 #define RS_LEAK_LOST		BIT(15)
 #define RS_PARKED		BIT(16)
-#define RS_STAMP_SHIFT		17
-#define RS_STAMP_BITS		15
-#define RS_STAMP_UNIT_SHIFT	3	/* 8 ms */
-#define RS_STAMP_MASK		(((1UL << RS_STAMP_BITS) - 1) << RS_STAMP_SHIFT)
+#define RS_BACKOFF_SHIFT	17
+#define RS_BACKOFF		GENMASK(19, 17)
+#define RS_BACKOFF_MAX		7
+#define RS_STAMP_SHIFT		20
+#define RS_STAMP_BITS		12
+#define RS_STAMP_UNIT_SHIFT	8	/* 256 ms */
+#define RS_STAMP_UNIT		(1U << RS_STAMP_UNIT_SHIFT)
+#define RS_STAMP_MASK		GENMASK(31, 20)
 
-/* The stamp wraps after 2^15 * 8 ms = 262 s; keep the delay well inside. */
-#define RMP_SYNC_MAX_DELAY_MS	(1U << (RS_STAMP_BITS + RS_STAMP_UNIT_SHIFT - 1))
+/*
+ * The stamp wraps after 2^12 * 256 ms = 1048 s.  An age is only trusted up
+ * to half of that: the longest effective (backed-off) delay, and the window
+ * in which a re-split after a collapse counts as a flip.
+ */
+#define RMP_SYNC_MAX_DELAY_MS	(1U << (RS_STAMP_BITS - 1 + RS_STAMP_UNIT_SHIFT))
 
 /* Hashed region locks: adjacent regions never share one. */
 #define RMP_SYNC_NR_LOCKS	256
@@ -109,10 +125,12 @@ struct rmp_sync_regions {
 struct rmp_sync {
 	/* Backends, clock and initial knobs; read-only after creation. */
 	struct rmp_sync_config cfg;
-	/* Knobs, read locklessly (READ_ONCE) and written by setters. */
-	enum rmp_sync_mode mode;
-	unsigned int collapse_delay_ms;
-	bool defrag_1g;
+	/*
+	 * Policy and knobs, read locklessly (READ_ONCE) and written by the
+	 * setters; knob[RMP_SYNC_KNOB_ENABLED] is unused (mode says it).
+	 */
+	unsigned int mode;		/* enum rmp_sync_mode */
+	unsigned int knob[RMP_SYNC_NR_KNOBS];
 
 	/* Region array; readers use RCU, writers hold a region lock. */
 	struct rmp_sync_regions __rcu *regions;
@@ -120,9 +138,18 @@ struct rmp_sync {
 	struct percpu_rw_semaphore resize;
 	/* Region lock: serializes transitions and collapses of its regions. */
 	struct mutex locks[RMP_SYNC_NR_LOCKS];
-	/* One recovery pass at a time; protects recover_cursor. */
+	/*
+	 * One recovery pass at a time; protects recover_cursor, next_due_ms
+	 * (no candidate is due before it, unless queued_new) and the flush
+	 * budget: rl_flushes passes flushed in clock second rl_second.
+	 */
 	struct mutex recover_lock;
 	u64 recover_cursor;
+	u64 next_due_ms;
+	u64 rl_second;
+	unsigned int rl_flushes;
+	/* A candidate was queued since the last full scan (lockless). */
+	atomic_t queued_new;
 
 	/* Protects leaked, nr_leaked, leaked_cap: sorted leaked PFNs. */
 	struct mutex leak_lock;
@@ -142,9 +169,64 @@ struct rmp_sync {
 	atomic_long_t psmash;
 	atomic_long_t leaked_pages;
 	atomic_long_t tlb_flushes;
+	atomic_long_t recovery_flushes;
 	atomic_long_t full_scans;
+	atomic_long_t backoffs;
+	atomic_long_t throttled;
 	atomic_long_t rmp_updates;
 };
+
+/* Names, ranges and defaults of the knobs: sysfs and the simulator use it. */
+const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS] = {
+	[RMP_SYNC_KNOB_ENABLED]			= { "enabled", 0, 1, 1 },
+	[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS]	= { "collapse_delay_ms", 0,
+						    RMP_SYNC_MAX_DELAY_MS, 1000 },
+	[RMP_SYNC_KNOB_REGIONS_TO_SCAN]		= { "regions_to_scan", 1,
+						    1U << 20, 512 },
+	[RMP_SYNC_KNOB_SCAN_SLEEP_MS]		= { "scan_sleep_millisecs", 1,
+						    3600000, 1000 },
+	[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]	= { "max_flushes_per_sec", 1,
+						    1000, 10 },
+	[RMP_SYNC_KNOB_DEFRAG_1G]		= { "defrag_1g", 0, 1, 1 },
+	[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]	= { "collapse_private", 0, 1, 1 },
+};
+EXPORT_SYMBOL_GPL(rmp_sync_knobs);
+
+#define RS_COUNTER(name, field) { name, offsetof(struct rmp_sync_stats, field) }
+
+/* The counters' sysfs names, in the order sysfs and the simulator show. */
+const struct rmp_sync_counter_desc rmp_sync_counters[] = {
+	RS_COUNTER("regions_total", regions_total),
+	RS_COUNTER("regions_mixed", regions_mixed),
+	RS_COUNTER("regions_split", regions_split),
+	RS_COUNTER("regions_pending", regions_pending),
+	RS_COUNTER("splits", splits),
+	RS_COUNTER("splits_1g", splits_1g),
+	RS_COUNTER("collapses_2m", collapses_2m),
+	RS_COUNTER("collapses_1g", collapses_1g),
+	RS_COUNTER("collapse_failures", collapse_failures_total),
+	RS_COUNTER("collapse_failures_not_split",
+		   collapse_failures[RMP_SYNC_COLLAPSE_NOT_SPLIT]),
+	RS_COUNTER("collapse_failures_layout",
+		   collapse_failures[RMP_SYNC_COLLAPSE_LAYOUT]),
+	RS_COUNTER("collapse_failures_attr",
+		   collapse_failures[RMP_SYNC_COLLAPSE_ATTR]),
+	RS_COUNTER("collapse_failures_foreign",
+		   collapse_failures[RMP_SYNC_COLLAPSE_FOREIGN]),
+	RS_COUNTER("collapse_failures_no_pse",
+		   collapse_failures[RMP_SYNC_COLLAPSE_NO_PSE]),
+	RS_COUNTER("psmash", psmash),
+	RS_COUNTER("leaked_pages", leaked_pages),
+	RS_COUNTER("tlb_flushes", tlb_flushes),
+	RS_COUNTER("recovery_flushes", recovery_flushes),
+	RS_COUNTER("full_scans", full_scans),
+	RS_COUNTER("backoffs", backoffs),
+	RS_COUNTER("throttled", throttled),
+	RS_COUNTER("rmp_updates", rmp_updates),
+};
+EXPORT_SYMBOL_GPL(rmp_sync_counters);
+const unsigned int rmp_sync_nr_counters = ARRAY_SIZE(rmp_sync_counters);
+EXPORT_SYMBOL_GPL(rmp_sync_nr_counters);
 
 static inline unsigned int rs_assigned(u32 w)
 {
@@ -185,22 +267,63 @@ static u32 rs_stamp(u64 now_ms)
 	return ((u32)(now_ms >> RS_STAMP_UNIT_SHIFT) << RS_STAMP_SHIFT) & RS_STAMP_MASK;
 }
 
-/* Has a candidate waited collapse_delay_ms since it was queued? */
-static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
+/*
+ * Milliseconds since the stamp of @w, rounded down to a stamp unit.  The
+ * stamp itself was rounded down, so the true age exceeds the result minus
+ * one unit; modulo the wrap.
+ */
+static u64 rs_age_ms(u32 w, u64 now_ms)
 {
 	u32 then = (w & RS_STAMP_MASK) >> RS_STAMP_SHIFT;
 	u32 age = ((u32)(now_ms >> RS_STAMP_UNIT_SHIFT) - then) &
 		  ((1U << RS_STAMP_BITS) - 1);
 
-	return ((u64)age << RS_STAMP_UNIT_SHIFT) >= READ_ONCE(rs->collapse_delay_ms);
+	return (u64)age << RS_STAMP_UNIT_SHIFT;
 }
 
-/* Is a region with word @w a collapse candidate under @mode? */
-static bool rs_candidate(enum rmp_sync_mode mode, u32 w)
+static unsigned int rs_backoff(u32 w)
+{
+	return (w & RS_BACKOFF) >> RS_BACKOFF_SHIFT;
+}
+
+/*
+ * Has a candidate waited its delay (collapse_delay_ms * 4^back-off level,
+ * at most RMP_SYNC_MAX_DELAY_MS) since it was queued?  Never early: one
+ * unit of stamp rounding is added.
+ */
+static u64 rs_wait_ms(struct rmp_sync *rs, u32 w, u64 now_ms)
+{
+	u64 delay = READ_ONCE(rs->knob[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS]);
+	u64 queued, due;
+
+	if (!delay)
+		return 0;
+	delay = min_t(u64, delay << (2 * rs_backoff(w)), RMP_SYNC_MAX_DELAY_MS);
+	/* The stamp in clock ms; due at the first unit boundary past it. */
+	queued = round_down(now_ms, RS_STAMP_UNIT) - rs_age_ms(w, now_ms);
+	due = queued + round_up(delay + RS_STAMP_UNIT, RS_STAMP_UNIT);
+	return due > now_ms ? due - now_ms : 0;
+}
+
+static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
+{
+	return !rs_wait_ms(rs, w, now_ms);
+}
+
+/*
+ * Is a region with word @w a collapse candidate under @mode?  With
+ * collapse_private off, only a region wholly back with the hypervisor is:
+ * the host never touches guest-private memory, so its 4K mapping costs
+ * nothing until then, and collapsing it costs a re-split if the guest
+ * converts a page again.
+ */
+static bool rs_candidate(struct rmp_sync *rs, enum rmp_sync_mode mode, u32 w)
 {
 	unsigned int assigned = rs_assigned(w);
 
 	if (mode < RMP_SYNC_MODE_DEFERRED || (w & (RS_LEAK_LOST | RS_PARKED)))
+		return false;
+	if (assigned && !READ_ONCE(rs->knob[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]))
 		return false;
 	return (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS) &&
 	       !rs_mixed(assigned);
@@ -214,14 +337,14 @@ static bool rs_candidate(enum rmp_sync_mode mode, u32 w)
 static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 			u64 region, u32 old, u32 new)
 {
-	bool pend = rs_candidate(READ_ONCE(rs->mode), new);
+	bool pend = rs_candidate(rs, READ_ONCE(rs->mode), new);
 
 	if (pend && !(old & RS_PENDING))
 		new = (new & ~RS_STAMP_MASK) | rs_stamp(rs_now(rs));
 	else if (pend)
 		new = (new & ~RS_STAMP_MASK) | (old & RS_STAMP_MASK);
-	else
-		new &= ~RS_STAMP_MASK;
+	else if ((new & (RS_SPLIT | RS_OURS)) != RS_OURS)
+		new &= ~RS_STAMP_MASK;	/* RS_OURS alone: the caller's stamp */
 	if (pend)
 		new |= RS_PENDING;
 	else
@@ -234,8 +357,16 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	    ((new & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)))
 		atomic_long_add((new & RS_OURS) && (new & RS_SPLIT) ? 1 : -1,
 				&rs->regions_split);
-	if ((old ^ new) & RS_PENDING)
-		atomic_long_add(new & RS_PENDING ? 1 : -1, &rs->regions_pending);
+	if ((old ^ new) & RS_PENDING) {
+		if (!(new & RS_PENDING)) {
+			atomic_long_dec(&rs->regions_pending);
+		} else {
+			atomic_set(&rs->queued_new, 1);
+			if (atomic_long_inc_return(&rs->regions_pending) == 1 &&
+			    rs->cfg.kick)
+				rs->cfg.kick(rs->cfg.kick_priv);
+		}
+	}
 
 	atomic_set(&regions->state[region], (int)new);
 	return new;
@@ -312,6 +443,13 @@ static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
  * Make @region 4K in the direct map, flushed (S1), and record who split it.
  * A 1G leaf split on the way is remembered even if the 2M step then fails,
  * so that the 1G range is restored later.
+ *
+ * Back-off: re-splitting a region that rmp_sync collapsed less than
+ * RMP_SYNC_MAX_DELAY_MS ago means the collapse bought little and cost a
+ * flush pair, so the region's collapse delay grows fourfold (up to
+ * RMP_SYNC_MAX_DELAY_MS); a
+ * region that stayed 2M longer starts again from the plain delay.  The level
+ * lives in the region word: no memory per event (S5).
  */
 static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 			   u64 region, u32 *w)
@@ -339,8 +477,20 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 
 	new |= RS_SPLIT;
 	if (old_level > PG_LEVEL_4K) {
-		new |= RS_OURS;
+		unsigned int level = rs_backoff(new);
+
+		if ((*w & (RS_SPLIT | RS_OURS)) == RS_OURS &&
+		    rs_age_ms(*w, rs_now(rs)) < RMP_SYNC_MAX_DELAY_MS) {
+			level = min(level + 1, (unsigned int)RS_BACKOFF_MAX);
+			atomic_long_inc(&rs->backoffs);
+		} else {
+			level = 0;
+		}
+		new = (new & ~RS_BACKOFF) | (level << RS_BACKOFF_SHIFT) | RS_OURS;
 		atomic_long_inc(&rs->splits);
+		atomic_long_inc(&rs->tlb_flushes);
+	} else {
+		new &= ~RS_OURS;	/* someone else made it 4K */
 	}
 	*w = rs_set_state(rs, regions, region, *w, new);
 	return 0;
@@ -477,7 +627,9 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 	if (res == RMP_SYNC_COLLAPSED) {
 		u64 gb = region / RMP_SYNC_GB_REGIONS;
 
-		rs_set_state(rs, regions, region, w, w & ~(RS_SPLIT | RS_OURS));
+		/* RS_OURS alone: collapsed by us, at the stamp (back-off). */
+		new = (w & ~(RS_SPLIT | RS_STAMP_MASK)) | rs_stamp(rs_now(rs));
+		rs_set_state(rs, regions, region, w, new);
 		atomic_long_inc(&rs->collapses_2m);
 		if (pass)
 			pass->collapsed_2m++;
@@ -516,6 +668,7 @@ static void rs_flush(struct rmp_sync *rs, struct rmp_sync_pass *pass)
 {
 	rs->cfg.dmap->flush(rs->cfg.dmap_priv);
 	atomic_long_inc(&rs->tlb_flushes);
+	atomic_long_inc(&rs->recovery_flushes);
 	if (pass)
 		pass->flushes++;
 }
@@ -577,7 +730,7 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 		u64 gb = region / RMP_SYNC_GB_REGIONS;
 
 		if (rs_collapse_locked(rs, regions, region, w, &pass)) {
-			if (READ_ONCE(rs->defrag_1g) &&
+			if (READ_ONCE(rs->knob[RMP_SYNC_KNOB_DEFRAG_1G]) &&
 			    test_and_clear_bit(gb, regions->gb_pending))
 				rs_collapse_gb(rs, regions, gb, &pass);
 			rs_flush(rs, &pass);
@@ -827,44 +980,28 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 		set_bit(gb, regions->split_1g);
 }
 
-/**
- * rmp_sync_recover() - one budgeted recovery pass.
- * @rs: the synchronizer.
- * @budget: most 2M collapses this pass may make (> 0).
- * @ignore_delay: collapse candidates younger than collapse_delay_ms too.
- * @pass: if not NULL, filled with what the pass did.
- *
- * Walks the region words from where the last pass stopped, collapses due
- * candidates under their region lock, then tries the 1G ranges they belong
- * to, and pays one global TLB flush for the whole batch (S5).  khugepaged,
- * the fallback worker, the simulator and the tests all drive this function.
- *
- * Context: may sleep.
- * Return: number of collapses (2M and 1G), or -EINVAL for a zero budget.
+/*
+ * One recovery pass; recover_lock and the resize lock (read) are held.
+ * Examines at most @budget due candidates, from where the last pass
+ * stopped, then the 1G ranges they belong to, and pays one global TLB flush
+ * for the whole batch (S5).
  */
-int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
-		     struct rmp_sync_pass *pass)
+static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
+			      bool ignore_delay, struct rmp_sync_pass *pass)
 {
-	struct rmp_sync_regions *regions;
-	struct rmp_sync_pass local = {};
+	struct rmp_sync_regions *regions = rs_regions(rs);
+	u64 now = rs_now(rs), next_due = U64_MAX, i, gb;
 	bool flush = false;
-	u64 now, i, gb;
 
-	if (!budget)
-		return -EINVAL;
-	if (!pass)
-		pass = &local;
-	memset(pass, 0, sizeof(*pass));
+	/*
+	 * Nothing can be due before next_due_ms unless a candidate was queued
+	 * since (a changed delay knob or mode re-queues too): skip the scan.
+	 */
+	if (!atomic_xchg(&rs->queued_new, 0) && !ignore_delay &&
+	    now < rs->next_due_ms)
+		goto gb;
 
-	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED)
-		return 0;
-
-	percpu_down_read(&rs->resize);
-	mutex_lock(&rs->recover_lock);
-	regions = rs_regions(rs);
-	now = rs_now(rs);
-
-	for (i = 0; i < regions->nr && pass->collapsed_2m < budget; i++) {
+	for (i = 0; i < regions->nr && pass->examined < budget; i++) {
 		u64 region = rs->recover_cursor;
 		struct mutex *lock;	/* the region lock */
 		u32 w;
@@ -879,31 +1016,126 @@ int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay
 		w = (u32)atomic_read(&regions->state[region]);
 		if (!(w & RS_PENDING))
 			continue;
-		if (!ignore_delay && !rs_due(rs, w, now))
+		if (!ignore_delay && !rs_due(rs, w, now)) {
+			next_due = min(next_due, now + rs_wait_ms(rs, w, now));
 			continue;
+		}
 		lock = rs_lock(rs, region);
 		mutex_lock(lock);
 		w = (u32)atomic_read(&regions->state[region]);
-		if (w & RS_PENDING)
+		if (w & RS_PENDING) {
+			pass->examined++;
 			flush |= rs_collapse_locked(rs, regions, region, w, pass);
+		}
 		mutex_unlock(lock);
 	}
+	/* A scan cut short by the budget saw only part: look again next time. */
+	rs->next_due_ms = pass->examined < budget ? next_due : 0;
 
-	if (READ_ONCE(rs->defrag_1g)) {
+gb:
+	if (READ_ONCE(rs->knob[RMP_SYNC_KNOB_DEFRAG_1G])) {
 		for (gb = 0; gb < regions->nr_gb; gb++)
 			if (test_and_clear_bit(gb, regions->gb_pending))
 				rs_collapse_gb(rs, regions, gb, pass);
 		flush |= pass->collapsed_1g > 0;
 	}
-	if (flush)
+	if (flush) {
 		rs_flush(rs, pass);
+		if (rs->rl_second != now / MSEC_PER_SEC) {
+			rs->rl_second = now / MSEC_PER_SEC;
+			rs->rl_flushes = 0;
+		}
+		rs->rl_flushes++;
+	}
 	pass->pending_left = atomic_long_read(&rs->regions_pending);
+}
 
+/**
+ * rmp_sync_recover() - one explicit recovery pass.
+ * @rs: the synchronizer.
+ * @budget: most due candidates this pass may examine (> 0).
+ * @ignore_delay: collapse candidates younger than their delay too.
+ * @pass: if not NULL, filled with what the pass did.
+ *
+ * Collapses due candidates under their region lock, then tries the 1G
+ * ranges they belong to, and pays one global TLB flush for the whole batch
+ * (S5).  Not held back by max_flushes_per_sec (its flush still counts
+ * against the second's budget): for teardown, tests and the simulator's
+ * quiesce.  Background recovery uses rmp_sync_background().
+ *
+ * Context: may sleep.
+ * Return: number of collapses (2M and 1G), or -EINVAL for a zero budget.
+ */
+int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
+		     struct rmp_sync_pass *pass)
+{
+	struct rmp_sync_pass local;
+
+	if (!budget)
+		return -EINVAL;
+	if (!pass)
+		pass = &local;
+	memset(pass, 0, sizeof(*pass));
+	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED)
+		return 0;
+
+	percpu_down_read(&rs->resize);
+	mutex_lock(&rs->recover_lock);
+	rs_recover_locked(rs, budget, ignore_delay, pass);
 	mutex_unlock(&rs->recover_lock);
 	percpu_up_read(&rs->resize);
 	return pass->collapsed_2m + pass->collapsed_1g;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_recover);
+
+/**
+ * rmp_sync_background() - one background pass, as the knobs say.
+ * @rs: the synchronizer.
+ * @pass: if not NULL, filled with what the pass did.
+ *
+ * What khugepaged and the fallback worker call.  Examines up to
+ * regions_to_scan due candidates, unless background passes already flushed
+ * max_flushes_per_sec times in this second of the clock: then it does
+ * nothing (S5: recovery flushes stay under the limit whatever guests do).
+ *
+ * Context: may sleep.
+ * Return: milliseconds until the next pass is worth running, or
+ * RMP_SYNC_IDLE when nothing is queued (the config's kick() reports the
+ * next candidate).
+ */
+unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass)
+{
+	unsigned int sleep_ms = READ_ONCE(rs->knob[RMP_SYNC_KNOB_SCAN_SLEEP_MS]);
+	struct rmp_sync_pass local;
+	u64 now;
+
+	if (!pass)
+		pass = &local;
+	memset(pass, 0, sizeof(*pass));
+	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED ||
+	    !atomic_long_read(&rs->regions_pending))
+		return RMP_SYNC_IDLE;
+
+	percpu_down_read(&rs->resize);
+	mutex_lock(&rs->recover_lock);
+	now = rs_now(rs);
+	if (rs->rl_second == now / MSEC_PER_SEC &&
+	    rs->rl_flushes >= READ_ONCE(rs->knob[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC])) {
+		pass->throttled = true;
+		pass->pending_left = atomic_long_read(&rs->regions_pending);
+		atomic_long_inc(&rs->throttled);
+		/* the next second starts a new budget */
+		sleep_ms = max_t(unsigned int, sleep_ms,
+				 MSEC_PER_SEC - now % MSEC_PER_SEC);
+	} else {
+		rs_recover_locked(rs, READ_ONCE(rs->knob[RMP_SYNC_KNOB_REGIONS_TO_SCAN]),
+				  false, pass);
+	}
+	mutex_unlock(&rs->recover_lock);
+	percpu_up_read(&rs->resize);
+	return pass->pending_left ? sleep_ms : RMP_SYNC_IDLE;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_background);
 
 static struct rmp_sync_regions *rs_alloc_regions(u64 nr)
 {
@@ -967,8 +1199,11 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 		return ERR_PTR(-ENOMEM);
 	rs->cfg = *cfg;
 	rs->mode = cfg->mode;
-	rs->collapse_delay_ms = cfg->collapse_delay_ms;
-	rs->defrag_1g = cfg->defrag_1g;
+	for (i = 0; i < RMP_SYNC_NR_KNOBS; i++)
+		rs->knob[i] = rmp_sync_knobs[i].def;
+	rs->knob[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS] = cfg->collapse_delay_ms;
+	rs->knob[RMP_SYNC_KNOB_DEFRAG_1G] = cfg->defrag_1g;
+	rs->rl_second = U64_MAX;
 	RCU_INIT_POINTER(rs->regions,
 			 rs_alloc_regions(cfg->nr_pages >> RMP_SYNC_REGION_SHIFT));
 	if (!rcu_dereference_protected(rs->regions, true) ||
@@ -1057,25 +1292,17 @@ int rmp_sync_grow(struct rmp_sync *rs, u64 nr_pages)
 }
 EXPORT_SYMBOL_GPL(rmp_sync_grow);
 
-/**
- * rmp_sync_set_mode() - switch policy at run time.
- * @rs: the synchronizer.
- * @mode: enum rmp_sync_mode.
- *
- * Re-evaluates every region's candidacy, so that leaving the upstream mode
- * queues what it left split.
- *
- * Return: 0 or -EINVAL.
+/*
+ * Store @val in @field (the mode, or a knob that decides candidacy), then
+ * re-evaluate every region's candidacy under its lock.
  */
-int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode)
+static void rs_requeue(struct rmp_sync *rs, unsigned int *field, unsigned int val)
 {
 	struct rmp_sync_regions *regions;
 	u64 region;
 
-	if ((unsigned int)mode >= RMP_SYNC_NR_MODES)
-		return -EINVAL;
 	percpu_down_read(&rs->resize);
-	WRITE_ONCE(rs->mode, mode);
+	WRITE_ONCE(*field, val);
 	regions = rs_regions(rs);
 	for (region = 0; region < regions->nr; region++) {
 		struct mutex *lock = rs_lock(rs, region);
@@ -1088,6 +1315,23 @@ int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode)
 		cond_resched();
 	}
 	percpu_up_read(&rs->resize);
+}
+
+/**
+ * rmp_sync_set_mode() - switch policy at run time.
+ * @rs: the synchronizer.
+ * @mode: enum rmp_sync_mode.
+ *
+ * Re-evaluates every region's candidacy, so that leaving the upstream mode
+ * queues what it left split.
+ *
+ * Return: 0 or -EINVAL.
+ */
+int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode)
+{
+	if ((unsigned int)mode >= RMP_SYNC_NR_MODES)
+		return -EINVAL;
+	rs_requeue(rs, &rs->mode, mode);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_set_mode);
@@ -1103,6 +1347,72 @@ enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs)
 	return READ_ONCE(rs->mode);
 }
 EXPORT_SYMBOL_GPL(rmp_sync_get_mode);
+
+/**
+ * rmp_sync_set_knob() - set a tunable.
+ * @rs: the synchronizer.
+ * @knob: enum rmp_sync_knob.
+ * @val: new value, within rmp_sync_knobs[@knob].min .. .max.
+ *
+ * RMP_SYNC_KNOB_ENABLED switches between RMP_SYNC_MODE_DEFERRED (1) and
+ * RMP_SYNC_MODE_UPSTREAM (0) through rmp_sync_set_mode().  A new
+ * collapse_delay_ms applies to candidates already queued.
+ *
+ * Context: may sleep.
+ * Return: 0, or -EINVAL (unknown knob, value out of range; nothing changed).
+ */
+int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
+		      unsigned int val)
+{
+	if ((unsigned int)knob >= RMP_SYNC_NR_KNOBS ||
+	    val < rmp_sync_knobs[knob].min || val > rmp_sync_knobs[knob].max)
+		return -EINVAL;
+	if (knob == RMP_SYNC_KNOB_ENABLED)
+		return rmp_sync_set_mode(rs, val ? RMP_SYNC_MODE_DEFERRED :
+						   RMP_SYNC_MODE_UPSTREAM);
+	if (knob == RMP_SYNC_KNOB_COLLAPSE_PRIVATE)
+		rs_requeue(rs, &rs->knob[knob], val);
+	else
+		WRITE_ONCE(rs->knob[knob], val);
+	atomic_set(&rs->queued_new, 1);	/* due times may have moved */
+	return 0;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_set_knob);
+
+/**
+ * rmp_sync_get_knob() - read a tunable.
+ * @rs: the synchronizer.
+ * @knob: enum rmp_sync_knob.
+ *
+ * Return: its value; RMP_SYNC_KNOB_ENABLED reads 1 when the mode collapses
+ * (deferred or eager).  An unknown @knob reads 0.
+ */
+unsigned int rmp_sync_get_knob(struct rmp_sync *rs, enum rmp_sync_knob knob)
+{
+	if ((unsigned int)knob >= RMP_SYNC_NR_KNOBS)
+		return 0;
+	if (knob == RMP_SYNC_KNOB_ENABLED)
+		return READ_ONCE(rs->mode) >= RMP_SYNC_MODE_DEFERRED;
+	return READ_ONCE(rs->knob[knob]);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_get_knob);
+
+/**
+ * rmp_sync_knob_by_name() - look a knob up by its sysfs name.
+ * @name: e.g. "collapse_delay_ms".
+ *
+ * Return: the enum rmp_sync_knob, or -EINVAL.
+ */
+int rmp_sync_knob_by_name(const char *name)
+{
+	int i;
+
+	for (i = 0; i < RMP_SYNC_NR_KNOBS; i++)
+		if (!strcmp(name, rmp_sync_knobs[i].name))
+			return i;
+	return -EINVAL;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_knob_by_name);
 
 /**
  * rmp_sync_region_info() - lockless look-up of the region holding @pfn.
@@ -1132,9 +1442,10 @@ int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 	info->assigned = rs_assigned(w);
 	info->rmp_2m = w & RS_RMP_2M;
 	info->split = w & RS_SPLIT;
-	info->ours = w & RS_OURS;
+	info->ours = (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS);
 	info->pending = w & RS_PENDING;
 	info->leaked = w & RS_LEAKED;
+	info->backoff = rs_backoff(w);
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_region_info);
@@ -1159,12 +1470,17 @@ void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st)
 	st->splits_1g = atomic_long_read(&rs->splits_1g);
 	st->collapses_2m = atomic_long_read(&rs->collapses_2m);
 	st->collapses_1g = atomic_long_read(&rs->collapses_1g);
-	for (i = 0; i < RMP_SYNC_COLLAPSE_NR_RESULTS; i++)
+	for (i = 0; i < RMP_SYNC_COLLAPSE_NR_RESULTS; i++) {
 		st->collapse_failures[i] = atomic_long_read(&rs->collapse_failures[i]);
+		st->collapse_failures_total += st->collapse_failures[i];
+	}
 	st->psmash = atomic_long_read(&rs->psmash);
 	st->leaked_pages = atomic_long_read(&rs->leaked_pages);
 	st->tlb_flushes = atomic_long_read(&rs->tlb_flushes);
+	st->recovery_flushes = atomic_long_read(&rs->recovery_flushes);
 	st->full_scans = atomic_long_read(&rs->full_scans);
+	st->backoffs = atomic_long_read(&rs->backoffs);
+	st->throttled = atomic_long_read(&rs->throttled);
 	st->rmp_updates = atomic_long_read(&rs->rmp_updates);
 }
 EXPORT_SYMBOL_GPL(rmp_sync_get_stats);
@@ -1241,10 +1557,10 @@ static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
 	if ((w & RS_SPLIT) && level != PG_LEVEL_4K)
 		return rs_check_fail("region 0x%llx: marked split, mapped at level %d",
 				     (unsigned long long)region, level);
-	if (!!(w & RS_PENDING) != rs_candidate(mode, w))
+	if (!!(w & RS_PENDING) != rs_candidate(rs, mode, w))
 		return rs_check_fail("region 0x%llx: pending %d, candidate %d",
 				     (unsigned long long)region,
-				     !!(w & RS_PENDING), rs_candidate(mode, w));
+				     !!(w & RS_PENDING), rs_candidate(rs, mode, w));
 	if (!!(w & RS_LEAKED) != (*leaked > 0))
 		return rs_check_fail("region 0x%llx: leaked flag %d, %u leaked pages",
 				     (unsigned long long)region,

@@ -13,6 +13,7 @@
 #define _LGPL_SOURCE
 #endif
 #include <errno.h>
+#include <limits.h>
 #include <pthread.h>
 #include <sched.h>
 #include <stdbool.h>
@@ -67,10 +68,14 @@ typedef unsigned long long ull;
 
 #define BIT(n) (1UL << (n))
 #define BIT_ULL(n) (1ULL << (n))
+#define MSEC_PER_SEC 1000L
+#define U64_MAX ((u64)~0ULL)
 #define GENMASK(h, l) (((~0UL) << (l)) & (~0UL >> (63 - (h))))
 #define BITS_PER_LONG 64
 #define BITS_TO_LONGS(n) (((n) + BITS_PER_LONG - 1) / BITS_PER_LONG)
 #define ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
+#define round_up(x, y) ((((x) - 1) | ((__typeof__(x))((y) - 1))) + 1)
+#define round_down(x, y) ((x) & ~((__typeof__(x))((y) - 1)))
 #define IS_ALIGNED(x, a) (((x) & ((typeof(x))(a) - 1)) == 0)
 #define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a) - 1))
 #define ALIGN(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
@@ -132,12 +137,14 @@ typedef struct { long counter; } atomic_long_t;
 #define atomic_inc(v) ((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
 #define atomic_dec(v) ((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
 #define atomic_inc_return(v) __atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
+#define atomic_xchg(v, i) __atomic_exchange_n(&(v)->counter, (i), __ATOMIC_SEQ_CST)
 #define atomic_cmpxchg(v, o, n) ({ int __o = (o);			\
 	__atomic_compare_exchange_n(&(v)->counter, &__o, (n), false,	\
 		__ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST); __o; })
 #define atomic_long_read(v) __atomic_load_n(&(v)->counter, __ATOMIC_RELAXED)
 #define atomic_long_set(v, i) __atomic_store_n(&(v)->counter, (i), __ATOMIC_RELAXED)
 #define atomic_long_inc(v) ((void)__atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
+#define atomic_long_inc_return(v) __atomic_add_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST)
 #define atomic_long_dec(v) ((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
 #define atomic_long_add(i, v) ((void)__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
 #define atomic_long_sub(i, v) ((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))

@@ -30,6 +30,8 @@
 #define SIM_SAMPLES		1000
 /* Rejections printed per policy before the rest are only counted. */
 #define SIM_MAX_REJECT_MSGS	100
+/* Values one --sweep may try. */
+#define SIM_MAX_SWEEP		32
 
 enum sim_policy { SIM_NONE, SIM_UPSTREAM, SIM_EAGER, SIM_RMP_SYNC, SIM_NR_POLICIES };
 
@@ -55,7 +57,13 @@ struct sim_opts {
 	const char *csv, *plot, *trace, *workload, *emit;
 	double hours;
 	u64 seed;
-	struct sim_recovery rec;
+	/* The rmp_sync policy's knobs: rmp_sync_knobs[] defaults, --set. */
+	unsigned int knobs[RMP_SYNC_NR_KNOBS];
+	bool sysfs_dump;
+	/* --sweep KNOB=V1,V2,...: the rmp_sync policy once per value. */
+	int sweep_knob;
+	unsigned int sweep_vals[SIM_MAX_SWEEP];
+	unsigned int nr_sweep;
 };
 
 struct sim_sample {
@@ -78,6 +86,10 @@ struct sim_result {
 	u64 leaked_regions;
 	u64 off_boot;		/* regions not at their boot level */
 	u64 off_boot_leaks;	/* ... other than what leaked pages force */
+	/* S5: most flushes background passes made in one clock second. */
+	unsigned int max_flushes_1s;
+	size_t state_bytes_start, state_bytes_end;
+	unsigned int knobs[RMP_SYNC_NR_KNOBS];	/* as the run ended */
 	int check;		/* rmp_sync_check() + emu_check() */
 	struct sim_sample *samples;
 	size_t nr_samples;
@@ -90,8 +102,11 @@ struct sim_run {
 	struct sim_result *r;
 	struct emu_host *h;
 	struct rmp_sync *rs;
-	bool recovery;		/* the policy has collapse candidates */
+	bool recovery;		/* background passes run (rmp_sync policy) */
+	bool idle;		/* ... and wait for a kick */
 	u64 now_ms, next_pass_ms;
+	u64 flush_second;	/* clock second of flushes_1s */
+	unsigned int flushes_1s;
 	/* Integrals of regions_mixed/split over time or over operations. */
 	u64 sum_mixed, sum_split;
 	u64 next_sample, sample_every;
@@ -102,6 +117,17 @@ struct sim_run {
 static u64 sim_clock(void *priv)
 {
 	return ((struct sim_run *)priv)->now_ms;
+}
+
+/* The first candidate was queued: wake the background "thread" now. */
+static void sim_kick(void *priv)
+{
+	struct sim_run *run = priv;
+
+	if (run->idle) {
+		run->idle = false;
+		run->next_pass_ms = run->now_ms;
+	}
 }
 
 /* Current mixed and split region counts. */
@@ -164,28 +190,32 @@ static void sim_advance(struct sim_run *run, u64 to_ms)
 }
 
 /*
- * "tick MS": the rmp_sync policy's recovery pass runs every scan_sleep_ms
- * of simulated time, at multiples of it, with the clock set to the pass's
- * own time.  A pass with nothing queued does nothing (the core returns at
- * once), so the simulator skips those without calling it.
+ * "tick MS": the background pass runs as khugepaged or the fallback worker
+ * would run it: rmp_sync_background() says how long to sleep, or that it is
+ * idle until the next kick (sim_kick()); the clock is set to each pass's
+ * own time.  The flushes of every clock second are counted for S5.
  */
 static void sim_tick(struct sim_run *run, u64 ms)
 {
-	const struct sim_recovery *rec = &run->o->rec;
 	u64 target = run->now_ms + ms;
 
-	while (run->recovery && run->next_pass_ms <= target) {
-		struct rmp_sync_stats st;
+	while (run->recovery && !run->idle && run->next_pass_ms <= target) {
+		struct rmp_sync_pass pass;
+		unsigned int sleep_ms;
 
-		rmp_sync_get_stats(run->rs, &st);
-		if (!st.regions_pending) {
-			run->next_pass_ms += ((target - run->next_pass_ms) /
-					      rec->scan_sleep_ms + 1) * rec->scan_sleep_ms;
+		sim_advance(run, run->next_pass_ms);
+		sleep_ms = rmp_sync_background(run->rs, &pass);
+		if (run->flush_second != run->now_ms / 1000) {
+			run->flush_second = run->now_ms / 1000;
+			run->flushes_1s = 0;
+		}
+		run->flushes_1s += pass.flushes;
+		run->r->max_flushes_1s = max(run->r->max_flushes_1s, run->flushes_1s);
+		if (sleep_ms == RMP_SYNC_IDLE) {
+			run->idle = true;
 			break;
 		}
-		sim_advance(run, run->next_pass_ms);
-		rmp_sync_recover(run->rs, rec->regions_to_scan, false, NULL);
-		run->next_pass_ms += rec->scan_sleep_ms;
+		run->next_pass_ms = run->now_ms + sleep_ms;
 	}
 	sim_advance(run, target);
 }
@@ -247,7 +277,8 @@ static int sim_apply(struct sim_run *run, const struct sim_op *op, u64 index)
 		sim_tick(run, op->arg);
 		break;
 	case SIM_OP_QUIESCE:
-		while (rmp_sync_recover(run->rs, run->o->rec.regions_to_scan,
+		while (rmp_sync_recover(run->rs,
+					run->o->knobs[RMP_SYNC_KNOB_REGIONS_TO_SCAN],
 					true, NULL) > 0)
 			;
 		break;
@@ -331,7 +362,8 @@ static void sim_progress(struct sim_run *run, size_t i)
  * failed invariant check), or -ENOMEM.
  */
 static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
-		      enum sim_policy policy, struct sim_result *r)
+		      enum sim_policy policy, const unsigned int *knobs,
+		      struct sim_result *r)
 {
 	struct emu_config ec = {
 		.mem_bytes = t->mem_bytes, .nr_cpus = SIM_NR_CPUS,
@@ -344,12 +376,15 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		.dmap = &emu_dmap_ops,
 		.clock_ms = sim_clock,
 		.clock_priv = &run,
+		.kick = sim_kick,
+		.kick_priv = &run,
 		.mode = sim_policy_mode[policy],
-		.collapse_delay_ms = o->rec.collapse_delay_ms,
-		.defrag_1g = true,
+		.collapse_delay_ms = knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
+		.defrag_1g = knobs[RMP_SYNC_KNOB_DEFRAG_1G],
 	};
 	int ret = 0;
 	size_t i;
+	int k;
 
 	memset(r, 0, sizeof(*r));
 	r->policy = policy;
@@ -363,8 +398,16 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		emu_destroy(run.h);
 		return PTR_ERR(run.rs);
 	}
-	run.recovery = cfg.mode >= RMP_SYNC_MODE_DEFERRED;
-	run.next_pass_ms = o->rec.scan_sleep_ms;
+	/* The knobs; "enabled" only decides for the rmp_sync policy. */
+	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++) {
+		if (k == RMP_SYNC_KNOB_ENABLED && policy != SIM_RMP_SYNC)
+			continue;
+		if (rmp_sync_set_knob(run.rs, k, knobs[k]))
+			ret = 1;	/* validated by --set already */
+	}
+	run.recovery = rmp_sync_get_mode(run.rs) == RMP_SYNC_MODE_DEFERRED;
+	run.idle = true;	/* nothing queued yet: the first kick wakes it */
+	r->state_bytes_start = rmp_sync_state_bytes(run.rs);
 	run.progress = isatty(STDERR_FILENO) && t->nr >= 100000;
 	/* Sample over the clock if it moves, else over the operations. */
 	if (t->duration_ms)
@@ -405,6 +448,9 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 	}
 	rmp_sync_get_stats(run.rs, &r->st);
 	emu_get_stats(run.h, &r->es);
+	r->state_bytes_end = rmp_sync_state_bytes(run.rs);
+	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++)
+		r->knobs[k] = rmp_sync_get_knob(run.rs, k);
 	emu_directmap(run.h, &r->dm4k, &r->dm2m, &r->dm1g);
 	r->split_now = r->dm4k / RP;
 	sim_layout(&run);
@@ -416,9 +462,40 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 			sim_policy_names[policy]);
 		ret = 1;
 	}
+	/* The core counts every global flush it causes; the host saw them. */
+	if (r->st.tlb_flushes != r->es.flushes) {
+		fprintf(stderr, "%s: %s: core counted %llu flushes, the host saw %llu\n",
+			t->name, sim_policy_names[policy], (ull)r->st.tlb_flushes,
+			(ull)r->es.flushes);
+		r->check = 1;
+		ret = 1;
+	}
+	if (run.recovery &&
+	    r->max_flushes_1s > knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]) {
+		fprintf(stderr, "%s: %s: S5: %u recovery flushes in one second, limit %u\n",
+			t->name, sim_policy_names[policy], r->max_flushes_1s,
+			knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]);
+		r->check = 1;
+		ret = 1;
+	}
 	rmp_sync_destroy(run.rs);
 	emu_destroy(run.h);
 	return ret;
+}
+
+/* A run's global flushes over the upstream run's, when there is one. */
+static void sim_vs_upstream(char *buf, size_t len, const struct sim_result *r,
+			    const struct sim_result *res, unsigned int n)
+{
+	unsigned int i;
+
+	for (i = 0; i < n; i++)
+		if (res[i].policy == SIM_UPSTREAM && res[i].es.flushes)
+			break;
+	if (i == n)
+		snprintf(buf, len, "-");
+	else
+		snprintf(buf, len, "%.2f", (double)r->es.flushes / res[i].es.flushes);
 }
 
 /* "split / mixed": how far from the lower bound, 1.00 being the limit. */
@@ -451,7 +528,7 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 		printf("%16s", sim_policy_names[res[i].policy]);
 	printf("\n");
 
-	for (row = 0; row < 22; row++) {
+	for (row = 0; row < 26; row++) {
 		const char *label = "";
 
 		for (i = 0; i < n; i++) {
@@ -478,10 +555,14 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 			case 15: label = "collapses 2M / 1G"; snprintf(c, l, "%llu / %llu", (ull)r->st.collapses_2m, (ull)r->st.collapses_1g); break;
 			case 16: label = "PSMASH"; snprintf(c, l, "%llu", (ull)r->st.psmash); break;
 			case 17: label = "global TLB flushes (all)"; snprintf(c, l, "%llu", (ull)r->es.flushes); break;
-			case 18: label = "  of which recovery batches"; snprintf(c, l, "%llu", (ull)r->st.tlb_flushes); break;
-			case 19: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->st.leaked_pages, (ull)r->leaked_regions); break;
-			case 20: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->off_boot); break;
-			case 21: label = "  beyond what leaks force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
+			case 18: label = "  of which recovery batches"; snprintf(c, l, "%llu", (ull)r->st.recovery_flushes); break;
+			case 19: label = "  most recovery flushes in 1 s"; snprintf(c, l, "%u", r->max_flushes_1s); break;
+			case 20: label = "back-offs / throttled passes"; snprintf(c, l, "%llu / %llu", (ull)r->st.backoffs, (ull)r->st.throttled); break;
+			case 21: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->st.leaked_pages, (ull)r->leaked_regions); break;
+			case 22: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->off_boot); break;
+			case 23: label = "  beyond what leaks force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
+			case 24: label = "state bytes (start, end)"; snprintf(c, l, "%zu, %zu", r->state_bytes_start, r->state_bytes_end); break;
+			case 25: label = "tlb flushes / upstream's"; sim_vs_upstream(c, l, r, res, n); break;
 			}
 		}
 		printf("%-34s", label);
@@ -507,15 +588,21 @@ static void sim_print_json_run(const struct sim_result *r, const struct sim_trac
 	       "\"recovery_flushes\": %llu, \"avg_regions_mixed\": %.3f, "
 	       "\"avg_regions_split\": %.3f, \"leaked_pages\": %llu, "
 	       "\"leaked_regions\": %llu, \"regions_off_boot\": %llu, "
-	       "\"regions_off_boot_beyond_leaks\": %llu, \"check_ok\": %s}",
+	       "\"regions_off_boot_beyond_leaks\": %llu, \"backoffs\": %llu, "
+	       "\"throttled\": %llu, \"max_recovery_flushes_1s\": %u, "
+	       "\"state_bytes_start\": %zu, \"state_bytes_end\": %zu, "
+	       "\"collapse_delay_ms\": %u, \"check_ok\": %s}",
 	       (ull)r->ops, (ull)r->rejected, (ull)r->collateral,
 	       (ull)r->writes_assigned, (ull)r->st.regions_total,
 	       (ull)r->st.regions_mixed, (ull)r->split_now,
 	       (ull)r->dm4k * 4, (ull)r->dm2m * 2048, (ull)r->dm1g << 20,
 	       (ull)r->st.splits, (ull)r->st.collapses_2m, (ull)r->st.collapses_1g,
-	       (ull)r->st.psmash, (ull)r->es.flushes, (ull)r->st.tlb_flushes,
+	       (ull)r->st.psmash, (ull)r->es.flushes, (ull)r->st.recovery_flushes,
 	       r->avg_mixed, r->avg_split, (ull)r->st.leaked_pages,
 	       (ull)r->leaked_regions, (ull)r->off_boot, (ull)r->off_boot_leaks,
+	       (ull)r->st.backoffs, (ull)r->st.throttled, r->max_flushes_1s,
+	       r->state_bytes_start, r->state_bytes_end,
+	       r->knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
 	       r->check ? "false" : "true");
 }
 
@@ -656,12 +743,126 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	return 0;
 }
 
+/*
+ * --sweep: res[0] is upstream, res[1] eager, then one rmp_sync run per
+ * value.  The trade-off an operator picks from: fragmentation (time-averaged
+ * split regions over mixed ones, 1.00 the lower bound) against global TLB
+ * flushes, relative to upstream's.
+ */
+static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
+			    const struct sim_result *res, unsigned int n)
+{
+	const char *knob = rmp_sync_knobs[o->sweep_knob].name;
+	unsigned int i;
+	char ratio[32];
+
+	printf("rmp-sync-sim: %s, %llu MiB RAM, %zu operations, %.2f h simulated, sweep of %s\n\n",
+	       t->name, (ull)(t->mem_bytes >> 20), t->nr,
+	       (double)t->duration_ms / 3600000.0, knob);
+	printf("%-28s %14s %12s %10s %10s %10s %10s\n", "run", "split/mixed",
+	       "tlb_flushes", "x upstream", "recovery", "backoffs", "faults");
+	for (i = 0; i < n; i++) {
+		const struct sim_result *r = &res[i];
+		char label[64];
+
+		if (r->policy == SIM_RMP_SYNC)
+			snprintf(label, sizeof(label), "rmp_sync %s=%u", knob,
+				 r->knobs[o->sweep_knob]);
+		else
+			snprintf(label, sizeof(label), "%s", sim_policy_names[r->policy]);
+		sim_ratio(ratio, sizeof(ratio), r->avg_split, r->avg_mixed);
+		printf("%-28s %14s %12llu %10.2f %10llu %10llu %10llu\n", label, ratio,
+		       (ull)r->es.flushes,
+		       res[0].es.flushes ? (double)r->es.flushes / res[0].es.flushes : 0.0,
+		       (ull)r->st.recovery_flushes, (ull)r->st.backoffs,
+		       (ull)r->collateral);
+	}
+}
+
+static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
+			  const struct sim_result *res, unsigned int n)
+{
+	const char *knob = rmp_sync_knobs[o->sweep_knob].name;
+	char data[] = "/tmp/rmp-sync-sim.XXXXXX";
+	double up = res[0].es.flushes ? (double)res[0].es.flushes : 1.0;
+	unsigned int i;
+	FILE *f, *gp;
+	int fd, ret;
+
+	fd = mkstemp(data);
+	if (fd < 0 || !(f = fdopen(fd, "w"))) {
+		fprintf(stderr, "rmp-sync-sim: cannot create a temporary file\n");
+		if (fd >= 0)
+			close(fd);
+		return -EIO;
+	}
+	/* Block 0: upstream, block 1: eager, block 2: the rmp_sync curve. */
+	for (i = 0; i < n; i++) {
+		const struct sim_result *r = &res[i];
+
+		fprintf(f, "%.4f %.4f %u\n", r->es.flushes / up,
+			r->avg_mixed > 0 ? r->avg_split / r->avg_mixed : 0.0,
+			r->knobs[o->sweep_knob]);
+		if (i < 2)
+			fprintf(f, "\n\n");
+	}
+	fclose(f);
+
+	gp = popen("gnuplot", "w");
+	if (!gp) {
+		unlink(data);
+		return -EIO;
+	}
+	fprintf(gp, "set terminal %s\nset termoption noenhanced\nset output '%s'\n",
+		sim_plot_terminal(o->plot), o->plot);
+	fprintf(gp, "set title \"rmp-sync-sim: %s - fragmentation against flushes, sweeping %s\" noenhanced\n",
+		t->name, knob);
+	fprintf(gp, "set xlabel 'global TLB flushes / upstream policy' \nset ylabel 'avg split / avg mixed regions (1 = lower bound)'\n");
+	fprintf(gp, "set key top right\nset grid\nset logscale x\nset yrange [0.9:*]\n");
+	fprintf(gp, "plot '%s' index 2 using 1:2 with linespoints lw 1.5 pt 7 title 'rmp_sync, %s (ms) labelled', "
+		"'' index 2 using 1:2:3 with labels offset 0,1 notitle, "
+		"'' index 0 using 1:2 with points pt 5 ps 2 title 'upstream', "
+		"'' index 1 using 1:2 with points pt 9 ps 2 title 'eager'\n",
+		data, knob);
+	ret = pclose(gp);
+	unlink(data);
+	if (ret) {
+		fprintf(stderr, "rmp-sync-sim: gnuplot failed\n");
+		return -EIO;
+	}
+	return 0;
+}
+
+/*
+ * --sysfs-dump: each run's knobs and counters as the kernel shows them,
+ * one "path: value" line per file of /sys/kernel/mm/rmp_sync/.
+ */
+static void sim_print_sysfs(const struct sim_result *res, unsigned int n)
+{
+	unsigned int i, k;
+
+	for (i = 0; i < n; i++) {
+		const struct sim_result *r = &res[i];
+
+		printf("# policy %s\n", sim_policy_names[r->policy]);
+		for (k = 0; k < RMP_SYNC_NR_KNOBS; k++)
+			printf("/sys/kernel/mm/rmp_sync/%s: %u\n",
+			       rmp_sync_knobs[k].name, r->knobs[k]);
+		for (k = 0; k < rmp_sync_nr_counters; k++)
+			printf("/sys/kernel/mm/rmp_sync/%s: %llu\n",
+			       rmp_sync_counters[k].name,
+			       (ull)*(const u64 *)((const char *)&r->st +
+						   rmp_sync_counters[k].offset));
+	}
+}
+
 static void sim_usage(FILE *f)
 {
 	fprintf(f,
 		"usage: rmp-sync-sim [--policy P] [--mem SIZE] [--json] [--csv FILE]\n"
 		"                    [--plot FILE.png|.svg] [--seed N] [--strict]\n"
-		"                    [--emit-trace FILE]\n"
+		"                    [--emit-trace FILE] [--set KNOB=VALUE]...\n"
+		"                    [--sweep KNOB=V1,V2,...] [--sysfs-dump]\n"
 		"                    (--trace FILE | --workload NAME [--hours H])\n"
 		"\n"
 		"  --policy P        none, upstream, eager, rmp_sync (default) or all\n"
@@ -675,6 +876,10 @@ static void sim_usage(FILE *f)
 		"  --trace FILE      replay a trace ('-' for stdin)\n"
 		"  --workload NAME   vm-churn or flip-storm\n"
 		"  --hours H         simulated hours (vm-churn 72, flip-storm 10 s)\n"
+		"  --set KNOB=VALUE  set an rmp_sync knob (sysfs name; repeatable)\n"
+		"  --sweep KNOB=V1,V2,...  run the rmp_sync policy once per value,\n"
+		"                    next to upstream and eager; --plot draws the curve\n"
+		"  --sysfs-dump      print knobs and counters in the sysfs layout\n"
 		"exit: 0 ok, 1 --strict rejection or failed check, 2 bad usage or trace\n");
 }
 
@@ -690,7 +895,45 @@ static int __attribute__((format(printf, 1, 2))) sim_bad_usage(const char *fmt, 
 	return 2;
 }
 
-enum { OPT_EMIT = 256, OPT_STRICT };
+enum { OPT_EMIT = 256, OPT_STRICT, OPT_SET, OPT_SWEEP, OPT_SYSFS };
+
+/* "KNOB=VALUE" or, with @vals, "KNOB=V1,V2,...": 0, or the exit status. */
+static int sim_parse_knob(const char *opt, const char *arg, int *knob,
+			  unsigned int *vals, unsigned int max_vals,
+			  unsigned int *nr)
+{
+	const char *eq = strchr(arg, '=');
+	char name[64], *end;
+	const char *p;
+	int k;
+
+	if (!eq || eq == arg || (size_t)(eq - arg) >= sizeof(name))
+		return sim_bad_usage("%s %s: expected KNOB=VALUE", opt, arg);
+	memcpy(name, arg, eq - arg);
+	name[eq - arg] = 0;
+	k = rmp_sync_knob_by_name(name);
+	if (k < 0)
+		return sim_bad_usage("%s %s: unknown knob '%s'", opt, arg, name);
+	*knob = k;
+	*nr = 0;
+	for (p = eq + 1;; p = end + 1) {
+		unsigned long v;
+
+		errno = 0;
+		v = strtoul(p, &end, 10);
+		if (errno || end == p || *p == '-' || (*end && *end != ',') ||
+		    v < rmp_sync_knobs[k].min || v > rmp_sync_knobs[k].max)
+			return sim_bad_usage("%s %s: %s takes %u..%u", opt, arg,
+					     name, rmp_sync_knobs[k].min,
+					     rmp_sync_knobs[k].max);
+		if (*nr == max_vals)
+			return sim_bad_usage("%s %s: at most %u values", opt, arg,
+					     max_vals);
+		vals[(*nr)++] = v;
+		if (!*end)
+			return 0;
+	}
+}
 
 /* Returns -1 to go on, or the exit status. */
 static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
@@ -707,14 +950,21 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "hours", required_argument, NULL, 'H' },
 		{ "strict", no_argument, NULL, OPT_STRICT },
 		{ "emit-trace", required_argument, NULL, OPT_EMIT },
+		{ "set", required_argument, NULL, OPT_SET },
+		{ "sweep", required_argument, NULL, OPT_SWEEP },
+		{ "sysfs-dump", no_argument, NULL, OPT_SYSFS },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
 	const char *policy = "rmp_sync";
+	unsigned int nr, val;
 	char *end;
-	int c, i;
+	int c, i, k;
 
 	o->seed = 1;
+	o->sweep_knob = -1;
+	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++)
+		o->knobs[k] = rmp_sync_knobs[k].def;
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
 		switch (c) {
@@ -765,6 +1015,23 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_EMIT:
 			o->emit = optarg;
 			break;
+		case OPT_SET:
+			i = sim_parse_knob("--set", optarg, &k, &val, 1, &nr);
+			if (i)
+				return i;
+			o->knobs[k] = val;
+			break;
+		case OPT_SWEEP:
+			if (o->sweep_knob >= 0)
+				return sim_bad_usage("--sweep given twice");
+			i = sim_parse_knob("--sweep", optarg, &o->sweep_knob,
+					   o->sweep_vals, SIM_MAX_SWEEP, &o->nr_sweep);
+			if (i)
+				return i;
+			break;
+		case OPT_SYSFS:
+			o->sysfs_dump = true;
+			break;
 		case 'h':
 			sim_usage(stdout);
 			return 0;
@@ -788,7 +1055,14 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			return sim_bad_usage("unknown workload '%s' (vm-churn, flip-storm)",
 					     o->workload);
 	}
-	if (!strcmp(policy, "all")) {
+	if (o->sweep_knob >= 0) {
+		if (strcmp(policy, "rmp_sync"))
+			return sim_bad_usage("--sweep runs upstream, eager and rmp_sync; drop --policy");
+		if (o->csv)
+			return sim_bad_usage("--sweep does not write --csv");
+		o->policies[SIM_UPSTREAM] = o->policies[SIM_EAGER] = true;
+		o->policies[SIM_RMP_SYNC] = true;
+	} else if (!strcmp(policy, "all")) {
 		o->all = true;
 		for (i = 0; i < SIM_NR_POLICIES; i++)
 			o->policies[i] = true;
@@ -815,10 +1089,11 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct sim_opts o = { .rec = SIM_RECOVERY_DEFAULTS };
-	struct sim_result res[SIM_NR_POLICIES] = {};
+	struct sim_result res[SIM_NR_POLICIES + SIM_MAX_SWEEP] = {};
+	unsigned int knobs[RMP_SYNC_NR_KNOBS];
+	struct sim_opts o = {};
+	unsigned int n = 0, i, v, runs;
 	struct sim_trace t;
-	unsigned int n = 0, i;
 	int ret, status = 0;
 
 	ret = sim_parse_args(argc, argv, &o);
@@ -848,30 +1123,44 @@ int main(int argc, char **argv)
 	}
 
 	rcu_register_thread();
-	for (i = 0; i < SIM_NR_POLICIES; i++) {
+	memcpy(knobs, o.knobs, sizeof(knobs));
+	for (i = 0; i < SIM_NR_POLICIES && !(status && o.strict); i++) {
 		if (!o.policies[i])
 			continue;
-		ret = sim_replay(&o, &t, i, &res[n++]);
-		if (ret < 0) {
-			fprintf(stderr, "rmp-sync-sim: cannot build the emulated host (%d)\n",
-				ret);
-			status = 1;
-			break;
-		}
-		if (ret) {
-			status = 1;
-			if (o.strict)
+		/* --sweep: upstream and eager as they are, rmp_sync per value */
+		runs = i == SIM_RMP_SYNC && o.nr_sweep ? o.nr_sweep : 1;
+		for (v = 0; v < runs; v++) {
+			if (i == SIM_RMP_SYNC && o.nr_sweep)
+				knobs[o.sweep_knob] = o.sweep_vals[v];
+			ret = sim_replay(&o, &t, i, knobs, &res[n++]);
+			if (ret < 0) {
+				fprintf(stderr, "rmp-sync-sim: cannot build the emulated host (%d)\n",
+					ret);
+				status = 1;
 				break;
+			}
+			if (ret) {
+				status = 1;
+				if (o.strict)
+					break;
+			}
 		}
+		if (ret < 0)
+			break;
 	}
 	if (!status || !o.strict) {
 		if (o.json)
 			sim_print_json(&o, &t, res, n);
+		else if (o.nr_sweep)
+			sim_print_sweep(&o, &t, res, n);
 		else
 			sim_print_table(&o, &t, res, n);
+		if (o.sysfs_dump)
+			sim_print_sysfs(res, n);
 		if (o.csv && sim_write_csv(o.csv, res, n))
 			status = 1;
-		if (o.plot && n && sim_plot(o.plot, &t, res, n))
+		if (o.plot && n && (o.nr_sweep ? sim_plot_sweep(&o, &t, res, n) :
+					      sim_plot(o.plot, &t, res, n)))
 			status = 1;
 	}
 	for (i = 0; i < n; i++)

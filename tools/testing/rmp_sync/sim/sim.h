@@ -72,25 +72,6 @@ struct sim_trace {
 	u64 duration_ms;
 };
 
-/*
- * Recovery settings of the rmp_sync policy.  The background-recovery issue
- * will define the real knobs (sysfs, khugepaged style); until then these
- * are the simulator's defaults: a region uniform for collapse_delay_ms is
- * collapsed by the next pass, and a pass of at most regions_to_scan
- * collapses runs every scan_sleep_ms of simulated time.
- */
-struct sim_recovery {
-	unsigned int collapse_delay_ms;
-	unsigned int scan_sleep_ms;
-	unsigned int regions_to_scan;
-};
-
-#define SIM_RECOVERY_DEFAULTS {			\
-	.collapse_delay_ms	= 1000,		\
-	.scan_sleep_ms		= 100,		\
-	.regions_to_scan	= 512,		\
-}
-
 /* trace.c */
 int sim_trace_add(struct sim_trace *t, const struct sim_op *op);
 void sim_trace_free(struct sim_trace *t);

@@ -97,25 +97,28 @@ run "$OPS" --policy upstream --json
 check ops.upstream-no-collapse '[ "$(jget collapses_2m $T/out)" = 0 ]'
 check ops.upstream-split '[ "$(jget regions_split $T/out)" = 3 ]'
 
-# The clock: recovery passes every 100 ms collapse a region 1000 ms after
-# it became uniform; averages are weighted by simulated time.
+# The clock: with passes every 100 ms, a region uniform at t is collapsed
+# by the first pass once 1000 ms plus one 256 ms stamp unit have surely
+# passed (the stamp is t rounded down to 256 ms): uniform at 1000 (stamp
+# 768), due at 2048, collapsed by the pass at 2100.  Averages are weighted
+# by simulated time.
 CLOCK='private 0 4k
 tick 1000
 shared 0 4k
 tick 3000'
-run "$CLOCK" --policy all --json
+run "$CLOCK" --policy all --json --set scan_sleep_millisecs=100
 check clock.avg-mixed '[ "$(jget avg_regions_mixed $T/out rmp_sync)" = 0.250 ]'
-check clock.avg-split-rmp_sync '[ "$(jget avg_regions_split $T/out rmp_sync)" = 0.500 ]'
+check clock.avg-split-rmp_sync '[ "$(jget avg_regions_split $T/out rmp_sync)" = 0.525 ]'
 check clock.avg-split-eager '[ "$(jget avg_regions_split $T/out eager)" = 0.250 ]'
 check clock.avg-split-upstream '[ "$(jget avg_regions_split $T/out upstream)" = 1.000 ]'
 check clock.runs '[ $(grep -c "\"policy\": " $T/out) -eq 4 ]'
 run 'private 0 4k
 shared 0 4k
-tick 900' --policy rmp_sync --json
+tick 1299' --policy rmp_sync --json --set scan_sleep_millisecs=100
 check clock.not-before-delay '[ "$(jget regions_split $T/out)" = 1 ]'
 run 'private 0 4k
 shared 0 4k
-tick 1100' --policy rmp_sync --json
+tick 1300' --policy rmp_sync --json --set scan_sleep_millisecs=100
 check clock.after-delay '[ "$(jget regions_split $T/out)" = 0 ]'
 # Without ticks, averages are over operations: split after 1 of 2 ops.
 run 'private 0 4k

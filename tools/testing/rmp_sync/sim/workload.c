@@ -16,7 +16,8 @@
  *   VM size         1, 2, 4, 8 or 16 GiB, equally likely (mean 6.2 GiB)
  *   VM lifetime     uniform 1 h .. 10 h; the VMs still running at the end
  *                   are torn down then ("final teardown"), and the host stays
- *                   up one more simulated minute (DRAIN_MS)
+ *                   up ten more simulated minutes (DRAIN_MS), long enough for
+ *                   the longest backed-off collapse delay
  *   private memory  2M pages (THP-backed guest_memfd: "private R 2m"), each
  *                   a whole free 2M region picked at random; plus
  *                   PRIV_4K_PER_GB (128) 4K private pages per GiB from the
@@ -85,7 +86,7 @@
 #define CONV_PER_VM_HOUR	2.0
 #define LEAK_ONE_IN		8
 #define WRITES_PER_HOUR		1800.0
-#define DRAIN_MS		60000
+#define DRAIN_MS		600000
 #define MAX_VMS			64
 
 #define FLIPS_PER_MS		4
