@@ -695,8 +695,16 @@ static void bench_memory(struct mem_result *res)
 /* ------------------------------------------------------------------ */
 /* Section 3: scaling.                                                 */
 
-enum { SC_DISJOINT, SC_SHARED, SC_NR_LAYOUTS };
-static const char *const sc_layout_names[SC_NR_LAYOUTS] = { "disjoint", "shared" };
+/*
+ * disjoint: each thread sweeps its own 1000 regions (hashed region locks
+ * collide now and then, as they would in a kernel); own-region: each thread
+ * flips one page of one region of its own, so that no lock is ever shared
+ * and only the cache lines every transition writes are; shared: one region.
+ */
+enum { SC_DISJOINT, SC_OWN_REGION, SC_SHARED, SC_NR_LAYOUTS };
+static const char *const sc_layout_names[SC_NR_LAYOUTS] = {
+	"disjoint", "own-region", "shared",
+};
 
 struct sc_cell {
 	double tps;		/* transitions per second, median of rounds */
@@ -741,6 +749,9 @@ static void *sc_worker(void *arg)
 	if (t->layout == SC_DISJOINT) {
 		first = (u64)t->id * SC_REGIONS * RP + 1;
 		n = SC_REGIONS;
+	} else if (t->layout == SC_OWN_REGION) {
+		first = (u64)t->id * SC_REGIONS * RP + 1;
+		n = 1;
 	} else {
 		first = sc_shared_region(BENCH_MAX_THREADS) * RP + 1 + t->id;
 		n = 1;
@@ -748,7 +759,7 @@ static void *sc_worker(void *arg)
 	memset(&ls_mine, 0, sizeof(ls_mine));
 	pthread_barrier_wait(t->start);
 	while (!__atomic_load_n(t->stop, __ATOMIC_RELAXED)) {
-		u64 pfn = t->layout == SC_DISJOINT ? first + (i % n) * RP : first;
+		u64 pfn = first + (i % n) * RP;
 
 		must(rmp_sync_make_private(t->b->rs, pfn, pfn << PAGE_SHIFT,
 					   PG_LEVEL_4K, 1, false), "private", pfn);
@@ -875,6 +886,7 @@ struct rec_result {
 	unsigned int nr;
 	bool linear, one_flush;
 	double spread;		/* max/min ns per region over the dense lite rows */
+	double slope;		/* d log(time) / d log(K), dense lite, K >= 64 */
 };
 
 /* Make regions [0, @k) (spaced @stride apart) candidates. */
@@ -1000,7 +1012,9 @@ static void bench_recovery(struct rec_result *res)
 		hi = max(hi, res->row[i].ns_per_region);
 	}
 	res->spread = hi / lo;
-	res->linear = res->spread <= 2.0;
+	res->slope = log(res->row[nk - 1].ns / res->row[1].ns) /
+		     log((double)res->row[nk - 1].k / res->row[1].k);
+	res->linear = res->slope <= 1.15;
 }
 
 /* ------------------------------------------------------------------ */
@@ -1021,6 +1035,7 @@ struct wl_result {
 	double ops_per_s[WL_NR];
 	u64 rejected[WL_NR];
 	u64 splits[WL_NR], collapses[WL_NR], flushes[WL_NR];
+	u64 passes[WL_NR], scanned[WL_NR];	/* recovery passes, words looked at */
 };
 
 /* One replay, as rmp-sync-sim does it; returns seconds. */
@@ -1031,6 +1046,8 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 		.mem_bytes = t->mem_bytes, .nr_cpus = 2, .pse = true, .gbpages = true,
 	};
 	u64 now = 0, next_pass = rec.scan_sleep_ms, rejected = 0, t0, t1;
+	u64 passes = 0, scanned = 0;
+	struct rmp_sync_pass pass;
 	struct rmp_sync_config cfg = {
 		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
 		.rmp = &rmp_sync_swrmp_ops, .dmap = &emu_dmap_ops,
@@ -1087,15 +1104,21 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 					break;
 				}
 				now = next_pass;
-				rmp_sync_recover(rs, rec.regions_to_scan, false, NULL);
+				rmp_sync_recover(rs, rec.regions_to_scan, false, &pass);
+				passes++;
+				scanned += pass.scanned;
 				next_pass += rec.scan_sleep_ms;
 			}
 			now = target;
 			break;
 		}
 		case SIM_OP_QUIESCE:
-			while (rmp_sync_recover(rs, rec.regions_to_scan, true, NULL) > 0)
-				;
+			do {
+				ret = rmp_sync_recover(rs, rec.regions_to_scan, true, &pass);
+				passes++;
+				scanned += pass.scanned;
+			} while (ret > 0);
+			ret = 0;
 			break;
 		}
 		rejected += ret != 0;
@@ -1108,6 +1131,8 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 	res->splits[pol] = st.splits;
 	res->collapses[pol] = st.collapses_2m + st.collapses_1g;
 	res->flushes[pol] = es.flushes;
+	res->passes[pol] = passes;
+	res->scanned[pol] = scanned;
 	rmp_sync_destroy(rs);
 	emu_destroy(h);
 	return (t1 - t0) / 1e9;
@@ -1214,21 +1239,25 @@ static void print_table(const struct bench_all *a)
 		       (ull)(pt->alloc_bytes - pt->instance_bytes), (ull)pt->allocs,
 		       (ull)pt->state_bytes);
 	}
-	printf("   per 2M region (marginal, 1 TiB -> 4 TiB): %.3f B   target <= 4 B: %s\n",
-	       m->per_region, yes_no(m->met_region));
-	printf("   per TiB (state at 1 TiB, fixed instance excluded): %.4f MiB   target <= 2 MiB: %s\n",
-	       m->per_tib / (1 << 20), yes_no(m->met_tib));
+	printf("   per 2M region (marginal, 1 TiB -> 4 TiB): %.4f B   target <= 4 B: %s (%+.3f%%)\n",
+	       m->per_region, yes_no(m->met_region), 100 * (m->per_region / 4 - 1));
+	printf("   per TiB (state at 1 TiB, fixed instance excluded): %.4f MiB (%llu B over 2 MiB)\n"
+	       "   target <= 2 MiB: %s (%+.3f%%)\n", m->per_tib / (1 << 20),
+	       (ull)(m->per_tib > (1 << 21) ? m->per_tib - (1 << 21) : 0),
+	       yes_no(m->met_tib), 100 * (m->per_tib / (1 << 21) - 1));
+	printf("   the region words are 4 B each; the rest is the two 1G bitmaps, the array header\n"
+	       "   and the allocator's page rounding of the mmapped array\n");
 	printf("   upstream keeps no state of its own: 0 B (no ratio)\n\n");
 
 	printf("3. Scaling: 4K transitions per second, threads pinned one per CPU\n");
-	printf("   %-8s %-8s %7s %13s %10s  %s\n", "layout", "policy", "threads",
+	printf("   %-10s %-8s %7s %13s %10s  %s\n", "layout", "policy", "threads",
 	       "transitions/s", "vs linear", "contended / waited (rmp_sync mutexes, RMP locks)");
 	for (l = 0; l < SC_NR_LAYOUTS; l++) {
 		for (p = 0; p < BP_NR; p++) {
 			for (n = 1; n <= sc->cpus; n++) {
 				const struct sc_cell *c = &sc->c[l][p][n];
 
-				printf("   %-8s %-8s %7u %13.0f %9.2fx  %5.1f%% / %4.1f%%, %5.1f%% / %4.1f%%\n",
+				printf("   %-10s %-8s %7u %13.0f %9.2fx  %5.1f%% / %4.1f%%, %5.1f%% / %4.1f%%\n",
 				       sc_layout_names[l], bp_names[p], n, c->tps, c->efficiency,
 				       c->ls.acquired[LS_RMP_SYNC] ?
 				       100.0 * c->ls.contended[LS_RMP_SYNC] / c->ls.acquired[LS_RMP_SYNC] : 0,
@@ -1240,9 +1269,11 @@ static void print_table(const struct bench_all *a)
 		}
 	}
 	n = sc->cpus;
-	printf("   rmp_sync / upstream at %u threads: disjoint %.2fx, shared %.2fx\n", n,
-	       sc->c[SC_DISJOINT][BP_RMP_SYNC][n].tps / sc->c[SC_DISJOINT][BP_UPSTREAM][n].tps,
-	       sc->c[SC_SHARED][BP_RMP_SYNC][n].tps / sc->c[SC_SHARED][BP_UPSTREAM][n].tps);
+	printf("   rmp_sync / upstream at %u threads:", n);
+	for (l = 0; l < SC_NR_LAYOUTS; l++)
+		printf(" %s %.2fx", sc_layout_names[l],
+		       sc->c[l][BP_RMP_SYNC][n].tps / sc->c[l][BP_UPSTREAM][n].tps);
+	printf("\n");
 	printf("   contended = %% of lock acquisitions that had to wait; waited = %% of thread time\n");
 	printf("   shared region: every transition holds the region mutex (%s) for its\n"
 	       "   whole duration, so threads on one region serialize on it\n",
@@ -1264,19 +1295,24 @@ static void print_table(const struct bench_all *a)
 	printf("   lite: a level byte and an RMP bit per region (K = 262144 is 512 GiB; the emulated\n"
 	       "   host's page tables and RMP would need ~3 GiB); emu: the emulated host (page-table\n"
 	       "   collapse checks, RCU-deferred table frees in the flush). flushes: pass/backend\n");
-	printf("   linear in K (lite, K >= 64: ns/region max/min %.2f <= 2): %s; one flush per pass: %s\n",
-	       rec->spread, yes_no(rec->linear), yes_no(rec->one_flush));
+	printf("   linear in K: log-log slope of pass time over K = 64..%llu is %.3f (1 = linear; target\n"
+	       "   <= 1.15): %s; ns/region max/min %.2f; one flush per pass: %s\n",
+	       (ull)rec->row[(opts.quick ? 3 : 4) - 1].k, rec->slope, yes_no(rec->linear),
+	       rec->spread, yes_no(rec->one_flush));
 	printf("   upstream never collapses: no recovery pass (no ratio)\n\n");
 
 	printf("5. Workload: vm-churn, %.2f simulated hours, %llu GiB, %llu operations, median of %u\n",
 	       wl->hours, (ull)(wl->mem_bytes >> 30), (ull)wl->ops, wl->rounds);
-	printf("   %-9s %9s %12s %9s %11s %8s %10s %8s\n", "policy", "seconds", "ops/s",
-	       "vs none", "vs upstream", "splits", "collapses", "flushes");
+	printf("   %-9s %8s %10s %8s %8s %7s %9s %8s %7s %11s\n", "policy", "seconds", "ops/s",
+	       "vs none", "vs upstr", "splits", "collapses", "flushes", "passes",
+	       "scanned");
 	for (p = 0; p < WL_NR; p++)
-		printf("   %-9s %9.3f %12.0f %8.2fx %10.2fx %8llu %10llu %8llu\n", wl_names[p],
-		       wl->seconds[p], wl->ops_per_s[p], wl->seconds[p] / wl->seconds[WL_NONE],
+		printf("   %-9s %8.3f %10.0f %7.2fx %7.2fx %7llu %9llu %8llu %7llu %11llu\n",
+		       wl_names[p], wl->seconds[p], wl->ops_per_s[p],
+		       wl->seconds[p] / wl->seconds[WL_NONE],
 		       wl->seconds[p] / wl->seconds[WL_UPSTREAM], (ull)wl->splits[p],
-		       (ull)wl->collapses[p], (ull)wl->flushes[p]);
+		       (ull)wl->collapses[p], (ull)wl->flushes[p], (ull)wl->passes[p],
+		       (ull)wl->scanned[p]);
 	printf("   seconds include the emulated host (RMP, page tables, TLBs, host writes);\n"
 	       "   rmp_sync slowdown against none: %.2fx\n\n",
 	       wl->seconds[WL_RMP_SYNC] / wl->seconds[WL_NONE]);
@@ -1366,17 +1402,19 @@ static void print_json(const struct bench_all *a)
 		       r->ns_per_region, r->pass.collapsed_2m, r->pass.scanned,
 		       r->pass.flushes, (ull)r->backend_flushes);
 	}
-	printf("\n  ], \"linear\": %s, \"spread\": %.3f, \"one_flush_per_pass\": %s},\n",
-	       rec->linear ? "true" : "false", rec->spread, rec->one_flush ? "true" : "false");
+	printf("\n  ], \"linear\": %s, \"loglog_slope\": %.4f, \"spread\": %.3f, \"one_flush_per_pass\": %s},\n",
+	       rec->linear ? "true" : "false", rec->slope, rec->spread,
+	       rec->one_flush ? "true" : "false");
 
 	printf("  \"workload\": {\"name\": \"vm-churn\", \"hours\": %.3f, \"mem_bytes\": %llu, \"ops\": %llu, \"rounds\": %u, \"policies\": [",
 	       wl->hours, (ull)wl->mem_bytes, (ull)wl->ops, wl->rounds);
 	for (p = 0; p < WL_NR; p++)
-		printf("%s\n    {\"policy\": \"%s\", \"seconds\": %.4f, \"ops_per_s\": %.0f, \"vs_none\": %.4f, \"vs_upstream\": %.4f, \"rejected\": %llu, \"splits\": %llu, \"collapses\": %llu, \"flushes\": %llu}",
+		printf("%s\n    {\"policy\": \"%s\", \"seconds\": %.4f, \"ops_per_s\": %.0f, \"vs_none\": %.4f, \"vs_upstream\": %.4f, \"rejected\": %llu, \"splits\": %llu, \"collapses\": %llu, \"flushes\": %llu, \"recovery_passes\": %llu, \"regions_scanned\": %llu}",
 		       p ? "," : "", wl_names[p], wl->seconds[p], wl->ops_per_s[p],
 		       wl->seconds[p] / wl->seconds[WL_NONE],
 		       wl->seconds[p] / wl->seconds[WL_UPSTREAM], (ull)wl->rejected[p],
-		       (ull)wl->splits[p], (ull)wl->collapses[p], (ull)wl->flushes[p]);
+		       (ull)wl->splits[p], (ull)wl->collapses[p], (ull)wl->flushes[p],
+		       (ull)wl->passes[p], (ull)wl->scanned[p]);
 	printf("\n  ]},\n  \"seconds\": %.2f\n}\n", a->seconds);
 }
 
