@@ -7,6 +7,10 @@
 #   make check   every userspace test under ASan + UBSan, the simulator's
 #                tests, then the suite under TSan; each run ends
 #                "N passed, N failed[, N skipped]"
+#   make bench   rmp-sync-bench: rmp_sync against upstream per transition,
+#                per region, per core, recovery pass and workload (-O2,
+#                no sanitizers, < 2 minutes); BENCH_ARGS=--json for JSON
+#   make bench-callgrind   instructions per transition under callgrind
 #
 # Both install what they need on a Debian machine (as root) first.
 
@@ -34,13 +38,22 @@ build: deps
 check: build
 	$(MAKE) -s -C $(HARNESS) run
 	$(MAKE) -s -C $(HARNESS) simtest
+	$(MAKE) -s -C $(HARNESS) benchtest
 	$(MAKE) -s -C $(HARNESS) tsan
 
 demo: build
 	$(SIM) --workload vm-churn --policy all --plot $(PLOT)
 	@echo "plot of split vs. mixed regions over time: $(PLOT)"
 
+# Benchmarks: not part of check (they measure, they do not test).
+bench: deps
+	$(MAKE) -s -C $(HARNESS) bench BENCH_ARGS="$(BENCH_ARGS)"
+
+bench-callgrind: deps
+	$(MAKE) -s deps DEPS=valgrind
+	$(MAKE) -s -C $(HARNESS) bench-callgrind
+
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check demo clean
+.PHONY: all deps build check demo bench bench-callgrind clean
