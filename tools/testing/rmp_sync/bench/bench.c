@@ -1075,23 +1075,44 @@ struct wl_result {
 	u64 passes[WL_NR], scanned[WL_NR];	/* recovery passes, words looked at */
 };
 
-/* One replay, as rmp-sync-sim does it; returns seconds. */
+/* The simulated clock of a replay and its background "thread". */
+struct wl_clock {
+	u64 now;		/* first: bench_clock() reads it */
+	u64 next_pass;
+	bool idle;		/* waits for a kick */
+};
+
+static void wl_kick(void *priv)
+{
+	struct wl_clock *c = priv;
+
+	if (c->idle) {
+		c->idle = false;
+		c->next_pass = c->now;
+	}
+}
+
+/* One replay, as rmp-sync-sim does it (default knobs); returns seconds. */
 static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *res)
 {
-	const struct sim_recovery rec = SIM_RECOVERY_DEFAULTS;
 	struct emu_config ec = {
 		.mem_bytes = t->mem_bytes, .nr_cpus = 2, .pse = true, .gbpages = true,
 	};
-	u64 now = 0, next_pass = rec.scan_sleep_ms, rejected = 0, t0, t1;
+	struct wl_clock clk = { .idle = true };
+	u64 rejected = 0, t0, t1;
 	u64 passes = 0, scanned = 0;
 	struct rmp_sync_pass pass;
 	struct rmp_sync_config cfg = {
 		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
 		.rmp = &rmp_sync_swrmp_ops, .dmap = &emu_dmap_ops,
-		.clock_ms = bench_clock, .clock_priv = &now,
+		.clock_ms = bench_clock, .clock_priv = &clk,
+		.kick = wl_kick, .kick_priv = &clk,
 		.mode = wl_modes[pol],
-		.collapse_delay_ms = rec.collapse_delay_ms, .defrag_1g = true,
+		.collapse_delay_ms =
+			rmp_sync_knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS].def,
+		.defrag_1g = rmp_sync_knobs[RMP_SYNC_KNOB_DEFRAG_1G].def,
 	};
+	unsigned int budget = rmp_sync_knobs[RMP_SYNC_KNOB_REGIONS_TO_SCAN].def;
 	bool recovery = wl_modes[pol] >= RMP_SYNC_MODE_DEFERRED;
 	struct rmp_sync_stats st;
 	struct emu_stats es;
@@ -1131,27 +1152,26 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 			emu_write(h, i % 2, op->arg);
 			break;
 		case SIM_OP_TICK: {
-			u64 target = now + op->arg;
+			u64 target = clk.now + op->arg;
 
-			while (recovery && next_pass <= target) {
-				rmp_sync_get_stats(rs, &st);
-				if (!st.regions_pending) {
-					next_pass += ((target - next_pass) / rec.scan_sleep_ms + 1) *
-						     rec.scan_sleep_ms;
-					break;
-				}
-				now = next_pass;
-				rmp_sync_recover(rs, rec.regions_to_scan, false, &pass);
+			while (recovery && !clk.idle && clk.next_pass <= target) {
+				unsigned int sleep_ms;
+
+				clk.now = clk.next_pass;
+				sleep_ms = rmp_sync_background(rs, &pass);
 				passes++;
 				scanned += pass.scanned;
-				next_pass += rec.scan_sleep_ms;
+				if (sleep_ms == RMP_SYNC_IDLE)
+					clk.idle = true;
+				else
+					clk.next_pass = clk.now + sleep_ms;
 			}
-			now = target;
+			clk.now = target;
 			break;
 		}
 		case SIM_OP_QUIESCE:
 			do {
-				ret = rmp_sync_recover(rs, rec.regions_to_scan, true, &pass);
+				ret = rmp_sync_recover(rs, budget, true, &pass);
 				passes++;
 				scanned += pass.scanned;
 			} while (ret > 0);
