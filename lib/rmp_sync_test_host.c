@@ -254,11 +254,6 @@ static void rst_env_destroy(void *ctx)
 	env->host = NULL;
 }
 
-static u64 rst_clock(void *priv)
-{
-	return READ_ONCE(((struct rst_env *)priv)->clock_ms);
-}
-
 /**
  * rst_env_create() - a test window, a software RMP and an rmp_sync instance.
  * @test: the case; owns everything, which is torn down when it ends.
@@ -275,6 +270,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.rmp = &rst_rmp_ops,
 		.dmap = &rst_dmap_ops,
 		.clock_ms = rst_clock,
+		.kick = rst_kick,
 		.mode = opts->mode,
 		.collapse_delay_ms = opts->collapse_delay_ms,
 		.defrag_1g = !opts->no_defrag_1g,
@@ -337,6 +333,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	cfg.rmp_priv = h;
 	cfg.dmap_priv = h;
 	cfg.clock_priv = env;
+	cfg.kick_priv = env;
 	env->cfg = cfg;
 	env->rs = rmp_sync_create(&cfg);
 	if (IS_ERR(env->rs)) {

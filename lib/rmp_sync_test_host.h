@@ -39,9 +39,21 @@ struct rst_env {
 	u64 ram_pages;			/* RAM the instance covers */
 	unsigned int nr_cpus;
 	u64 clock_ms;			/* the instance's clock */
+	atomic_t kicks;			/* the instance's kick() calls */
 	struct rmp_sync_config cfg;	/* how @rs was made, to make another */
 	void *host;
 };
+
+/* The instance's clock and kick(), the same on both hosts. */
+static inline u64 rst_clock(void *priv)
+{
+	return READ_ONCE(((struct rst_env *)priv)->clock_ms);
+}
+
+static inline void rst_kick(void *priv)
+{
+	atomic_inc(&((struct rst_env *)priv)->kicks);
+}
 
 /* Build host + instance, owned by @test: torn down when the case ends. */
 struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts);

@@ -684,6 +684,274 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 	expect_consistent(test, env, env->base + 20 * RP);
 }
 
+/* ---- background recovery: knobs, budget, S5 rate limit, back-off ------- */
+
+/* Every knob: default, both ends of its range, and refusals that change nothing. */
+static void rmp_sync_test_knobs(struct kunit *test)
+{
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	int k;
+
+	env = env_default(test);
+	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++) {
+		const struct rmp_sync_knob_desc *d = &rmp_sync_knobs[k];
+		unsigned int before;
+
+		KUNIT_EXPECT_EQ(test, rmp_sync_knob_by_name(d->name), k);
+		KUNIT_EXPECT_LE(test, d->min, d->def);
+		KUNIT_EXPECT_LE(test, d->def, d->max);
+		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->max), 0);
+		KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, k), d->max);
+		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->min), 0);
+		KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, k), d->min);
+		before = rmp_sync_get_knob(env->rs, k);
+		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->max + 1), -EINVAL);
+		if (d->min)
+			KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->min - 1),
+					-EINVAL);
+		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, UINT_MAX), -EINVAL);
+		KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, k), before);
+		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->def), 0);
+	}
+	KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_NR_KNOBS, 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, RMP_SYNC_NR_KNOBS), 0U);
+	KUNIT_EXPECT_EQ(test, rmp_sync_knob_by_name("no_such_knob"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_knob_by_name(""), -EINVAL);
+
+	/* enabled=0 is the upstream policy: split only, nothing queued */
+	make_candidates(test, env, env->base, 2);
+	KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_ENABLED, 0), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_get_mode(env->rs), RMP_SYNC_MODE_UPSTREAM);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	KUNIT_EXPECT_EQ(test, st.regions_split, 2ULL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, NULL), RMP_SYNC_IDLE);
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	expect_consistent(test, env, env->base);
+	/* ... and enabled=1 queues what it left split */
+	KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_ENABLED, 1), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, RMP_SYNC_KNOB_ENABLED), 1U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 2ULL);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, env->base);
+}
+
+/*
+ * rmp_sync_background(): regions_to_scan candidates a pass, one flush a
+ * pass, scan_sleep_millisecs while work is left, idle when none is; each
+ * new candidate kicks whoever runs the passes.
+ */
+static void rmp_sync_test_background(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rmp_sync_pass pass;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	unsigned int sleep;
+
+	env = rst_env_create(test, &o);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_REGIONS_TO_SCAN, 3), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS, 250), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->kicks), 0);
+
+	make_candidates(test, env, env->base, 7);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->kicks), 7);
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), 250U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 0U);	/* none due yet */
+	KUNIT_EXPECT_EQ(test, pass.flushes, 0U);
+
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_DELAY_MS, 0), 0);
+	sleep = rmp_sync_background(env->rs, &pass);
+	KUNIT_EXPECT_EQ(test, sleep, 250U);
+	KUNIT_EXPECT_EQ(test, pass.examined, 3U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 3U);
+	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
+	KUNIT_EXPECT_EQ(test, pass.pending_left, 4U);
+	env->clock_ms += sleep;
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), 250U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 3U);
+	env->clock_ms += sleep;
+	/* the last one, and its 1G range, in one flush; then idle */
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 1U);
+	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 3ULL);
+	KUNIT_EXPECT_EQ(test, st.tlb_flushes, st.splits + 3);
+	KUNIT_EXPECT_EQ(test, st.throttled, 0ULL);
+
+	/* the next candidate kicks again */
+	make_candidates(test, env, env->base + 9 * RP, 1);
+	KUNIT_EXPECT_EQ(test, atomic_read(&env->kicks), 8);
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	expect_consistent(test, env, env->base);
+}
+
+/*
+ * S5: whatever the guest does, background passes flush at most
+ * max_flushes_per_sec times in a second of the clock; the rest waits for
+ * the next second, and recovery memory does not grow.
+ */
+static void rmp_sync_test_rate_limit(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED };
+	unsigned int i, sec, flushes, max_1s = 0;
+	struct rmp_sync_pass pass;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	size_t bytes;
+
+	env = rst_env_create(test, &o);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_DELAY_MS, 0), 0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC, 3), 0);
+	bytes = rmp_sync_state_bytes(env->rs);
+	env->clock_ms = 10000;
+
+	/* a flip storm: 4 seconds, a flip and a pass every 50 ms */
+	for (sec = 0; sec < 4; sec++) {
+		flushes = 0;
+		for (i = 0; i < 20; i++) {
+			u64 pfn = env->base + ((sec * 20 + i) % 16) * RP + 5;
+			unsigned int sleep;
+
+			KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+			expect_region_safe(test, env, pfn);
+			KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+			sleep = rmp_sync_background(env->rs, &pass);
+			flushes += pass.flushes;
+			if (pass.throttled) {
+				KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 0U);
+				/* sleeps at least to the next second */
+				KUNIT_EXPECT_GE(test, env->clock_ms % 1000 + sleep, 1000ULL);
+			}
+			env->clock_ms += 50;
+		}
+		max_1s = max(max_1s, flushes);
+	}
+	KUNIT_EXPECT_EQ(test, max_1s, 3U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 12ULL);
+	KUNIT_EXPECT_EQ(test, st.throttled, 80ULL - 12);
+	KUNIT_EXPECT_EQ(test, rmp_sync_state_bytes(env->rs), bytes);
+
+	/* explicit passes are not held back; the storm is over after them */
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, env->base);
+}
+
+/*
+ * Back-off: a region re-split soon after its collapse waits four times
+ * longer next time; one that stayed 2M long starts from the plain delay.
+ */
+static void rmp_sync_test_backoff(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	u64 pfn, t0;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+
+	env = rst_env_create(test, &o);
+	pfn = env->base + 3 * RP + 17;
+	env->clock_ms = 5120;			/* a 256 ms stamp boundary */
+	make_candidates(test, env, pfn - 17, 1);
+	env->clock_ms += 1280;			/* delay + one unit: due */
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 8, false, NULL), 1 + 1);
+
+	/* flips again a few seconds later: back-off level 1, 4 s delay */
+	env->clock_ms += 3000;
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.backoff, 1U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.backoffs, 1ULL);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	t0 = env->clock_ms;
+	env->clock_ms = t0 + 1280;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	env->clock_ms = t0 + 4000;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	env->clock_ms = t0 + 4000 + 512;
+	KUNIT_EXPECT_GT(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	expect_consistent(test, env, pfn);
+
+	/* quick again: level 2 (16 s) */
+	env->clock_ms += 1000;
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.backoff, 2U);
+	expect_region_safe(test, env, pfn);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	t0 = env->clock_ms;
+	env->clock_ms = t0 + 15000;
+	KUNIT_EXPECT_EQ(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	env->clock_ms = t0 + 16512;
+	KUNIT_EXPECT_GT(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+
+	/* 2M for longer than the flip window: back to the plain delay */
+	env->clock_ms += 600000;
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.backoff, 0U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.backoffs, 2ULL);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	env->clock_ms += 1536;
+	KUNIT_EXPECT_GT(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
+/*
+ * collapse_private=0: a region uniformly assigned to a guest stays 4K (the
+ * host does not touch it) and is queued once it is back with the host.
+ */
+static void rmp_sync_test_collapse_private(struct kunit *test)
+{
+	struct rmp_sync_region_info info;
+	struct rst_env *env;
+	u64 first, pfn;
+
+	env = env_default(test);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_PRIVATE, 0), 0);
+	first = env->base + 2 * RP;
+	pfn = first + 40;
+	/* 2M private, one page shared (PSMASH, split), then private again */
+	KUNIT_ASSERT_EQ(test, priv_2m(env, first), 0);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	expect_region_safe(test, env, pfn);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.assigned, (unsigned int)RP);
+	KUNIT_EXPECT_TRUE(test, info.split && !info.pending);
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	expect_consistent(test, env, pfn);
+
+	/* turning it on queues the region, off again drops it */
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_PRIVATE, 1), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.pending);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_PRIVATE, 0), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_FALSE(test, info.pending);
+	expect_consistent(test, env, pfn);
+
+	/* every page back with the host: a candidate even with the knob off */
+	for (u64 p = first; p < first + RP; p++)
+		KUNIT_ASSERT_EQ(test, shared_4k(env, p), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.pending);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
 /* Without gbpages, or with defrag_1g off, recovery stops at 2M. */
 static void rmp_sync_test_no_1g(struct kunit *test)
 {
@@ -1061,6 +1329,11 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE_PARAM(rmp_sync_test_bad_input, rst_bad_gen_params),
 	KUNIT_CASE_PARAM(rmp_sync_test_backend_failure, rst_fail_gen_params),
 	KUNIT_CASE(rmp_sync_test_recover_delay_budget),
+	KUNIT_CASE(rmp_sync_test_knobs),
+	KUNIT_CASE(rmp_sync_test_background),
+	KUNIT_CASE(rmp_sync_test_rate_limit),
+	KUNIT_CASE(rmp_sync_test_backoff),
+	KUNIT_CASE(rmp_sync_test_collapse_private),
 	KUNIT_CASE(rmp_sync_test_no_1g),
 	KUNIT_CASE(rmp_sync_test_eager),
 	KUNIT_CASE(rmp_sync_test_upstream_mode),

@@ -196,9 +196,9 @@ extern const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS];
  * @dmap: direct-map backend; @dmap_priv its argument.
  * @clock_ms: monotonic milliseconds (jiffies in the kernel, the simulated
  *	clock in the simulator); @clock_priv its argument.
- * @kick: if not NULL, called (region lock held, must not sleep) when the
- *	first collapse candidate is queued, so that whoever runs
- *	rmp_sync_background() wakes up; @kick_priv its argument.
+ * @kick: if not NULL, called (no rmp_sync lock held; must not sleep) after
+ *	a transition or knob change queued a collapse candidate, so that
+ *	whoever runs rmp_sync_background() wakes up; @kick_priv its argument.
  * @mode: initial enum rmp_sync_mode.
  * @collapse_delay_ms: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
  * @defrag_1g: initial RMP_SYNC_KNOB_DEFRAG_1G.

@@ -362,9 +362,7 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 			atomic_long_dec(&rs->regions_pending);
 		} else {
 			atomic_set(&rs->queued_new, 1);
-			if (atomic_long_inc_return(&rs->regions_pending) == 1 &&
-			    rs->cfg.kick)
-				rs->cfg.kick(rs->cfg.kick_priv);
+			atomic_long_inc(&rs->regions_pending);
 		}
 	}
 
@@ -680,7 +678,7 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 	enum rmp_sync_mode mode;
 	unsigned int assigned;
 	struct mutex *lock;	/* the region lock */
-	u32 w, new;
+	u32 w, new, entry;
 	int ret;
 
 	might_sleep();
@@ -693,6 +691,7 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 	lock = rs_lock(rs, region);
 	mutex_lock(lock);
 	w = (u32)atomic_read(&regions->state[region]);
+	entry = w;
 
 	ret = rs_validate(rs, op, w);
 	if (ret)
@@ -742,8 +741,12 @@ out:
 	 * rs_set_state() above already queued it, or the split did, so the
 	 * recovery pass restores it.  Nothing else changed.
 	 */
+	w = (u32)atomic_read(&regions->state[region]);
 	mutex_unlock(lock);
 	percpu_up_read(&rs->resize);
+	/* A new candidate (not the split's passing moment): wake recovery. */
+	if ((w & ~entry & RS_PENDING) && rs->cfg.kick)
+		rs->cfg.kick(rs->cfg.kick_priv);
 	return ret;
 }
 
@@ -895,6 +898,7 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
 {
 	struct rmp_sync_regions *regions;
 	u64 end = pfn + npages;
+	bool kick = false;
 	int ret = 0;
 
 	if (!npages || end < pfn)
@@ -924,11 +928,14 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
 			ret = -ENOMEM;
 		}
 		atomic_long_inc(&rs->leaked_pages);
-		rs_set_state(rs, regions, region, w, new);
+		kick |= !!(rs_set_state(rs, regions, region, w, new) & ~w &
+			   RS_PENDING);
 next:
 		mutex_unlock(lock);
 	}
 	percpu_up_read(&rs->resize);
+	if (kick && rs->cfg.kick)
+		rs->cfg.kick(rs->cfg.kick_priv);
 	if (ret)
 		pr_warn_ratelimited("leaked pages near PFN 0x%llx not recorded; region refused\n",
 				    (unsigned long long)(end - 1));
@@ -1315,6 +1322,8 @@ static void rs_requeue(struct rmp_sync *rs, unsigned int *field, unsigned int va
 		cond_resched();
 	}
 	percpu_up_read(&rs->resize);
+	if (atomic_long_read(&rs->regions_pending) && rs->cfg.kick)
+		rs->cfg.kick(rs->cfg.kick_priv);
 }
 
 /**

@@ -49,11 +49,6 @@ static const struct rmp_sync_rmp_ops rst_rmp_ops = {
 	.lookup = rst_rmp_lookup,
 };
 
-static u64 rst_clock(void *priv)
-{
-	return READ_ONCE(((struct rst_env *)priv)->clock_ms);
-}
-
 static void rst_env_destroy(void *ctx)
 {
 	struct rst_env *env = ctx;
@@ -80,6 +75,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.rmp = &rst_rmp_ops,
 		.dmap = &emu_dmap_ops,
 		.clock_ms = rst_clock,
+		.kick = rst_kick,
 		.mode = opts->mode,
 		.collapse_delay_ms = opts->collapse_delay_ms,
 		.defrag_1g = !opts->no_defrag_1g,
@@ -89,6 +85,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
 	cfg.clock_priv = env;
+	cfg.kick_priv = env;
 	host = kzalloc(sizeof(*host), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, host);
 	h = emu_create(&ec);
