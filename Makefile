@@ -6,7 +6,9 @@
 #                hours) under every policy, side by side, and its plot
 #   make check   every userspace test under ASan + UBSan, the simulator's
 #                tests, then the suite under TSan; each run ends
-#                "N passed, N failed[, N skipped]"
+#                "N passed, N failed[, N skipped]"; then the reliability
+#                run (stress under ASan and TSan, fuzz-ci, fault sweep,
+#                hostile input), bounded to about 2 minutes
 #
 # Both install what they need on a Debian machine (as root) first.
 
@@ -35,6 +37,11 @@ check: build
 	$(MAKE) -s -C $(HARNESS) run
 	$(MAKE) -s -C $(HARNESS) simtest
 	$(MAKE) -s -C $(HARNESS) tsan
+	$(MAKE) -s -C $(HARNESS) reliability
+
+# Only the reliability run (README "Reliability").
+reliability: build
+	$(MAKE) -s -C $(HARNESS) reliability
 
 demo: build
 	$(SIM) --workload vm-churn --policy all --plot $(PLOT)
@@ -43,4 +50,4 @@ demo: build
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check demo clean
+.PHONY: all deps build check reliability demo clean
