@@ -6,7 +6,9 @@
 #                hours) under every policy, side by side, and its plot
 #   make check   every userspace test under ASan + UBSan, the simulator's
 #                tests, then the suite under TSan; each run ends
-#                "N passed, N failed[, N skipped]"
+#                "N passed, N failed[, N skipped]"; then the reliability
+#                run (stress under ASan and TSan, fuzz-ci, fault sweep,
+#                hostile input), bounded to about 2 minutes
 #   make bench   rmp-sync-bench: rmp_sync against upstream per transition,
 #                per region, per core, recovery pass and workload (-O2,
 #                no sanitizers, < 2 minutes); BENCH_ARGS=--json for JSON
@@ -40,6 +42,11 @@ check: build
 	$(MAKE) -s -C $(HARNESS) simtest
 	$(MAKE) -s -C $(HARNESS) benchtest
 	$(MAKE) -s -C $(HARNESS) tsan
+	$(MAKE) -s -C $(HARNESS) reliability
+
+# Only the reliability run (README "Reliability").
+reliability: build
+	$(MAKE) -s -C $(HARNESS) reliability
 
 demo: build
 	$(SIM) --workload vm-churn --policy all --plot $(PLOT)
@@ -56,4 +63,4 @@ bench-callgrind: deps
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check demo bench bench-callgrind clean
+.PHONY: all deps build check reliability demo bench bench-callgrind clean

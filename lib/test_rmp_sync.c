@@ -1318,6 +1318,541 @@ static void rmp_sync_test_state_bytes(struct kunit *test)
 	expect_consistent(test, env, env->ram_pages - 1);
 }
 
+/* ---- fault sweep: fail the Nth call of each failure point --------------- */
+
+/*
+ * One failure point: a backend injector (@point) armed with @error for
+ * @times calls, or (@alloc) an allocation failure.  @no_error: the failure
+ * does not reach the caller (a refused or transient collapse stays queued
+ * or parked; "in use" within the retry limit is retried away).  @kept: the
+ * refusal hands the split over for good (foreign), so the teardown does not
+ * return that range to the boot layout.  @gb_final: refused at 1G, the
+ * range stays in 2M leaves for good (a CPU without gbpages).
+ */
+struct rst_sweep {
+	const char *desc;
+	enum rst_fault point;
+	int error;
+	int times;
+	bool alloc;
+	bool no_error;
+	bool kept;
+	bool gb_final;
+};
+
+static const struct rst_sweep rst_sweep_points[] = {
+	{ "split -ENOMEM", RST_FAULT_SPLIT, -ENOMEM, 1 },
+	{ "split -EINVAL", RST_FAULT_SPLIT, -EINVAL, 1 },
+	{ "collapse refused: layout", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_LAYOUT, 1,
+	  .no_error = true },
+	{ "collapse refused: attributes", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_ATTR, 1,
+	  .no_error = true },
+	{ "collapse refused: no PSE", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_NO_PSE, 1,
+	  .no_error = true, .gb_final = true },
+	{ "collapse refused: foreign", RST_FAULT_COLLAPSE, RMP_SYNC_COLLAPSE_FOREIGN, 1,
+	  .no_error = true, .kept = true },
+	{ "collapse -EBUSY", RST_FAULT_COLLAPSE, -EBUSY, 1, .no_error = true },
+	{ "collapse -ENOMEM", RST_FAULT_COLLAPSE, -ENOMEM, 1, .no_error = true },
+	{ "RMPUPDATE FAIL_INPUT", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INPUT, 1 },
+	{ "RMPUPDATE FAIL_PERMISSION", RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_PERMISSION, 1 },
+	{ "RMPUPDATE FAIL_INUSE beyond the retries",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 1000 },
+	{ "RMPUPDATE FAIL_INUSE within the retries",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_INUSE, 3, .no_error = true },
+	{ "RMPUPDATE FAIL_OVERLAP beyond the retries",
+	  RST_FAULT_RMPUPDATE, RMP_SYNC_RMP_FAIL_OVERLAP, 1000 },
+	{ "RMPUPDATE unknown status", RST_FAULT_RMPUPDATE, 77, 1 },
+	{ "RMPUPDATE -ENOMEM", RST_FAULT_RMPUPDATE, -ENOMEM, 1 },
+	{ "PSMASH FAIL_INPUT", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INPUT, 1 },
+	{ "PSMASH FAIL_PERMISSION", RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_PERMISSION, 1 },
+	{ "PSMASH FAIL_INUSE beyond the retries",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 1000 },
+	{ "PSMASH FAIL_INUSE within the retries",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_INUSE, 2, .no_error = true },
+	{ "PSMASH FAIL_OVERLAP beyond the retries",
+	  RST_FAULT_PSMASH, RMP_SYNC_RMP_FAIL_OVERLAP, 1000 },
+	{ "core and host allocations", .alloc = true },
+};
+
+KUNIT_ARRAY_PARAM_DESC(rst_sweep, rst_sweep_points, desc);
+
+/*
+ * The scenario: every kind of call a failure point can sit under.  Run @r
+ * of a case uses its own regions, 8 regions further on each time, so that
+ * the runs of one case share one instance (and, in the kernel, one test
+ * window).  In 1G range 1: a 4K page of region A (splits the 1G leaf if
+ * it is one, then the region); region B 2M-private, PSMASHed, a page
+ * shared and taken back (uniform assigned); region C 2M-private with a 4K
+ * page shared through the PSMASH path and taken back; A given back.  In
+ * range 0, a leaked page in region D.  Then two recovery passes: the 2M
+ * collapses, then the 1G one.
+ */
+enum rst_sweep_step {
+	SW_PRIV_A, SW_PRIV2M_B, SW_PSMASH_B, SW_SHARED_B, SW_PRIV_B, SW_PRIV2M_C,
+	SW_SHARED_C, SW_PRIV_C, SW_SHARED_A, SW_PRIV_D, SW_LEAK_D, SW_RECOVER,
+	SW_RECOVER_AGAIN, SW_NR_STEPS
+};
+
+#define SW_MAX_RUNS	60
+
+static u64 rst_sweep_pfn(struct rst_env *env, unsigned int r, enum rst_sweep_step step)
+{
+	u64 a = env->base + GBP + (8 * r + 1) * RP + 5;
+	u64 b = env->base + GBP + (8 * r + 3) * RP;
+	u64 c = env->base + GBP + (8 * r + 5) * RP;
+	u64 d = env->base + (8 * r + 1) * RP + 3;
+
+	switch (step) {
+	case SW_PRIV2M_B:
+	case SW_PSMASH_B:
+		return b;
+	case SW_SHARED_B:
+	case SW_PRIV_B:
+		return b + 7;
+	case SW_PRIV2M_C:
+		return c;
+	case SW_SHARED_C:
+	case SW_PRIV_C:
+		return c + 9;
+	case SW_PRIV_D:
+	case SW_LEAK_D:
+		return d;
+	default:
+		return a;
+	}
+}
+
+static int rst_sweep_do(struct rst_env *env, enum rst_sweep_step step, u64 pfn)
+{
+	switch (step) {
+	case SW_PRIV_A:
+	case SW_PRIV_B:
+	case SW_PRIV_C:
+	case SW_PRIV_D:
+		return priv_4k(env, pfn);
+	case SW_PRIV2M_B:
+	case SW_PRIV2M_C:
+		return priv_2m(env, pfn);
+	case SW_PSMASH_B:
+		return rmp_sync_psmash(env->rs, pfn);
+	case SW_SHARED_B:
+	case SW_SHARED_C:
+	case SW_SHARED_A:
+		return shared_4k(env, pfn);
+	case SW_LEAK_D:
+		return rmp_sync_leak_pages(env->rs, pfn, 1);
+	default:
+		return min(rmp_sync_recover(env->rs, 16, true, NULL), 0);
+	}
+}
+
+/* S3 over the run's regions and every counter; the host's own tables. */
+static void rst_sweep_consistent(struct kunit *test, struct rst_env *env,
+				 unsigned int r)
+{
+	u64 first = ALIGN_DOWN(rst_sweep_pfn(env, r, SW_PRIV_A), RP);
+
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, first, 6 * RP, true), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs,
+					     ALIGN_DOWN(rst_sweep_pfn(env, r, SW_LEAK_D), RP),
+					     RP, false), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+}
+
+/* Give every page back, re-queue parked regions, recover everything. */
+static void rst_sweep_teardown(struct kunit *test, struct rst_env *env,
+			       unsigned int r)
+{
+	static const enum rst_sweep_step in[] = { SW_PRIV_A, SW_PRIV_B, SW_PRIV_C,
+						  SW_PRIV_D };
+	struct rmp_sync_region_info info;
+	struct rmp_sync_rmp_entry e;
+	unsigned int i;
+	u64 p;
+
+	for (i = 0; i < ARRAY_SIZE(in); i++) {
+		u64 first = ALIGN_DOWN(rst_sweep_pfn(env, r, in[i]), RP);
+
+		rmp_sync_region_info(env->rs, first, &info);
+		if (info.rmp_2m && !rmp_sync_make_shared(env->rs, first, PG_LEVEL_2M))
+			continue;
+		for (p = first; p < first + RP; p++) {
+			rst_entry(env, p, &e);
+			if (e.assigned)
+				shared_4k(env, p);	/* the leaked page: -EINVAL */
+		}
+		/* a refused collapse parks a region until its next transition */
+		rmp_sync_region_info(env->rs, first, &info);
+		if (info.split && !info.pending && !info.assigned &&
+		    !priv_4k(env, first + 100))
+			KUNIT_EXPECT_EQ(test, shared_4k(env, first + 100), 0);
+	}
+	KUNIT_EXPECT_GE(test, recover_all(env), 0);
+}
+
+/* Has the armed failure fired yet? */
+static bool rst_sweep_fired(struct rst_env *env, const struct rst_sweep *c, int nth)
+{
+#ifndef __KERNEL__
+	if (c->alloc)
+		return !__atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
+#endif
+	if (c->alloc)
+		return false;
+	return atomic_read(&rst_fault(env, c->point)->calls) >= nth;
+}
+
+static void rst_sweep_disarm(struct rst_env *env, const struct rst_sweep *c)
+{
+	if (c->alloc)
+		rst_fail_alloc(env, 0);
+	else
+		rmp_sync_fault_arm(rst_fault(env, c->point), 0, 0, 0);
+}
+
+/*
+ * Run @r of the scenario with the @nth call of failure point @c failing (0:
+ * none).  The step it hits must return an error (or succeed, for
+ * @c->no_error), leave the RMP as it was (the page and its region's count)
+ * and the state consistent and safe; after disarming, a teardown must
+ * leave nothing pending.  Return: true if the failure fired.
+ */
+static bool rst_sweep_run(struct kunit *test, struct rst_env *env,
+			  const struct rst_sweep *c, unsigned int r, int nth)
+{
+	struct rmp_sync_stats st;
+	bool fired = false;
+	unsigned int step;
+
+	if (nth && c->alloc)
+		KUNIT_ASSERT_TRUE(test, rst_fail_alloc(env, nth));
+	else if (nth)
+		rmp_sync_fault_arm(rst_fault(env, c->point), nth, c->times, c->error);
+	for (step = 0; step < SW_NR_STEPS; step++) {
+		u64 pfn = rst_sweep_pfn(env, r, step);
+		struct rmp_sync_rmp_entry e0, e1;
+		unsigned int n0, n1;
+		int ret;
+
+		rst_entry(env, pfn, &e0);
+		n0 = rmp_sync_swrmp_assigned(env->rmp, pfn);
+		ret = rst_sweep_do(env, step, pfn);
+		if (fired || !nth || !rst_sweep_fired(env, c, nth)) {
+			/* after a failure, later steps may be refused */
+			if (!fired || (ret != -EINVAL && ret != -EBUSY))
+				KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s #%d: step %u",
+						    c->desc, nth, step);
+			continue;
+		}
+		fired = true;
+		rst_sweep_disarm(env, c);
+		if (c->no_error)
+			KUNIT_EXPECT_EQ_MSG(test, ret, 0, "%s #%d: step %u", c->desc, nth, step);
+		else
+			KUNIT_EXPECT_TRUE_MSG(test, ret < 0, "%s #%d: step %u returned %d",
+					      c->desc, nth, step, ret);
+		rst_entry(env, pfn, &e1);
+		n1 = rmp_sync_swrmp_assigned(env->rmp, pfn);
+		if (ret) {
+			/* nothing half-done in the RMP */
+			KUNIT_EXPECT_EQ_MSG(test, e1.assigned, e0.assigned, "%s #%d: step %u",
+					    c->desc, nth, step);
+			KUNIT_EXPECT_EQ_MSG(test, n1, n0, "%s #%d: step %u", c->desc, nth, step);
+		}
+		rst_sweep_consistent(test, env, r);
+		expect_region_safe(test, env, pfn);
+	}
+	rst_sweep_disarm(env, c);
+	rst_sweep_teardown(test, env, r);
+	rst_sweep_consistent(test, env, r);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ_MSG(test, st.regions_pending, 0ULL, "%s #%d", c->desc, nth);
+	return fired;
+}
+
+/*
+ * For one failure point, fail its 1st, 2nd, ... call in turn over the
+ * whole scenario, until a run ends before the failure fires: every call
+ * the scenario makes there has failed once.  A clean run first measures
+ * the layout a teardown leaves (the leaked pages keep range 0 split); every
+ * later run must leave the same, unless the point is a refusal that hands
+ * the split over for good.
+ */
+static void rmp_sync_test_fault_sweep(struct kunit *test)
+{
+	const struct rst_sweep *c = test->param_value;
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED };
+	struct rst_env *env = rst_env_create(test, &o);
+	unsigned long boot_diff;
+	unsigned int r = 0;
+	int nth;
+
+	if (c->alloc && !rst_fail_alloc(env, 0))
+		kunit_skip(test, "this host cannot fail allocations on demand");
+	KUNIT_ASSERT_FALSE(test, rst_sweep_run(test, env, c, r++, 0));
+	boot_diff = rst_boot_diff(env);
+	for (nth = 1; r < SW_MAX_RUNS; nth++, r++) {
+		if (!rst_sweep_run(test, env, c, r, nth))
+			break;
+		if (c->gb_final && rst_boot_diff(env) == boot_diff + RMP_SYNC_GB_REGIONS &&
+		    rst_level(env, env->base + GBP) == PG_LEVEL_2M)
+			continue;	/* 1G refused for good: 2M leaves it is */
+		if (!c->kept)
+			KUNIT_EXPECT_EQ_MSG(test, rst_boot_diff(env), boot_diff,
+					    "%s #%d: not back to the layout of a clean run",
+					    c->desc, nth);
+		if (test->failed)
+			break;
+	}
+	KUNIT_EXPECT_TRUE_MSG(test, r < SW_MAX_RUNS, "%s: more calls than runs", c->desc);
+	KUNIT_EXPECT_GT(test, nth, 1);
+	/* the figure "make reliability" reports */
+	kunit_info(test, "fault sweep: %s: %d positions", c->desc, nth - 1);
+}
+
+/* ---- hostile input: every entry point, -EINVAL, nothing changed --------- */
+
+enum rst_entry_point {
+	EP_PRIVATE, EP_SHARED, EP_PSMASH, EP_LEAK, EP_RECOVER, EP_INFO,
+	EP_SET_MODE, EP_GROW, EP_CHECK, EP_CREATE,
+};
+
+/* How rmp_sync_create() is given a bad configuration. */
+enum rst_bad_cfg {
+	CFG_NULL, CFG_ZERO_PAGES, CFG_UNALIGNED, CFG_BAD_MODE, CFG_DELAY,
+	CFG_NO_RMP, CFG_NO_DMAP_OP,
+};
+
+/*
+ * @pfn: absolute, or (@rel) from the window base, or (@end) from the end of
+ * RAM; @n: npages, budget, nr_pages, or mode; @err: 0 means -EINVAL.
+ */
+struct rst_hostile {
+	const char *desc;
+	enum rst_entry_point ep;
+	u64 pfn;
+	bool rel;
+	bool end;
+	int level;
+	u64 gpa;
+	u32 asid;
+	u64 n;
+	int err;
+};
+
+#define H_ALL_ONES	(~0ULL)
+
+static const struct rst_hostile rst_hostile_cases[] = {
+	{ "private PFN ~0", EP_PRIVATE, H_ALL_ONES, .level = PG_LEVEL_4K },
+	{ "private PFN = end of RAM", EP_PRIVATE, 0, .end = true, .level = PG_LEVEL_4K },
+	{ "private 2M PFN unaligned", EP_PRIVATE, 8 * RP + 256, .rel = true,
+	  .level = PG_LEVEL_2M },
+	{ "private 2M last region + 1", EP_PRIVATE, 0, .end = true, .level = PG_LEVEL_2M },
+	{ "private level -1", EP_PRIVATE, 8 * RP, .rel = true, .level = -1 },
+	{ "private level NONE", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_NONE },
+	{ "private level 1G", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_1G },
+	{ "private level 512G", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_1G + 1 },
+	{ "private ASID = limit", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_4K,
+	  .asid = RMP_SYNC_ASID_LIMIT },
+	{ "private ASID ~0", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_4K,
+	  .asid = ~0U },
+	{ "private GPA = limit", EP_PRIVATE, 8 * RP, .rel = true, .level = PG_LEVEL_4K,
+	  .gpa = RMP_SYNC_GPA_LIMIT },
+	{ "private GPA ~0 page-aligned", EP_PRIVATE, 8 * RP, .rel = true,
+	  .level = PG_LEVEL_4K, .gpa = H_ALL_ONES << 12 },
+	{ "private GPA not page-aligned", EP_PRIVATE, 8 * RP, .rel = true,
+	  .level = PG_LEVEL_4K, .gpa = 0x800 },
+	{ "private 2M GPA not 2M-aligned", EP_PRIVATE, 8 * RP, .rel = true,
+	  .level = PG_LEVEL_2M, .gpa = 0x1ff000 },
+	{ "shared PFN ~0", EP_SHARED, H_ALL_ONES, .level = PG_LEVEL_4K },
+	{ "shared PFN = end of RAM", EP_SHARED, 0, .end = true, .level = PG_LEVEL_4K },
+	{ "shared 2M PFN unaligned", EP_SHARED, 2 * RP + 1, .rel = true,
+	  .level = PG_LEVEL_2M },
+	{ "shared level -1", EP_SHARED, RP + 1, .rel = true, .level = -1 },
+	{ "shared level 1G", EP_SHARED, RP + 1, .rel = true, .level = PG_LEVEL_1G },
+	{ "psmash PFN ~0 & ~511", EP_PSMASH, H_ALL_ONES << 9 },
+	{ "psmash PFN = end of RAM", EP_PSMASH, 0, .end = true },
+	{ "psmash PFN unaligned", EP_PSMASH, 2 * RP + 3, .rel = true },
+	{ "psmash of a hypervisor region", EP_PSMASH, 8 * RP, .rel = true },
+	{ "leak 0 pages", EP_LEAK, 8 * RP, .rel = true, .n = 0 },
+	{ "leak PFN ~0", EP_LEAK, H_ALL_ONES, .n = 1 },
+	{ "leak wrapping past 2^64", EP_LEAK, H_ALL_ONES - 1, .n = 4 },
+	{ "leak across the end of RAM", EP_LEAK, -1ULL, .end = true, .n = 2 },
+	{ "leak of 2^32 - 1 pages", EP_LEAK, 8 * RP, .rel = true, .n = 0xffffffffULL },
+	{ "recover budget 0", EP_RECOVER, .n = 0 },
+	{ "region_info PFN = end of RAM", EP_INFO, 0, .end = true },
+	{ "region_info PFN ~0", EP_INFO, H_ALL_ONES },
+	{ "region_info NULL info", EP_INFO, 0, .rel = true, .n = 1 },
+	{ "set_mode NR_MODES", EP_SET_MODE, .n = RMP_SYNC_NR_MODES },
+	{ "set_mode -1", EP_SET_MODE, .n = (u64)-1 },
+	{ "grow unaligned", EP_GROW, .n = 1, .end = true },
+	{ "grow smaller", EP_GROW, .n = -RP, .end = true },
+	{ "grow to 0", EP_GROW, .n = 0 },
+	{ "check 0 pages", EP_CHECK, 0, .rel = true, .n = 0 },
+	{ "check beyond RAM", EP_CHECK, 0, .end = true, .n = 1 },
+	{ "check wrapping past 2^64", EP_CHECK, H_ALL_ONES - 4, .n = 10 },
+	{ "create NULL config", EP_CREATE, .n = CFG_NULL },
+	{ "create 0 pages", EP_CREATE, .n = CFG_ZERO_PAGES },
+	{ "create unaligned pages", EP_CREATE, .n = CFG_UNALIGNED },
+	{ "create bad mode", EP_CREATE, .n = CFG_BAD_MODE },
+	{ "create delay beyond the stamp", EP_CREATE, .n = CFG_DELAY },
+	{ "create no RMP backend", EP_CREATE, .n = CFG_NO_RMP, .err = -ENODEV },
+	{ "create direct-map op missing", EP_CREATE, .n = CFG_NO_DMAP_OP, .err = -ENODEV },
+};
+
+KUNIT_ARRAY_PARAM_DESC(rst_hostile, rst_hostile_cases, desc);
+
+static int rst_hostile_create(struct rst_env *env, enum rst_bad_cfg bad)
+{
+	struct rmp_sync_dmap_ops dmap = *env->cfg.dmap;
+	struct rmp_sync_config cfg = env->cfg;
+	struct rmp_sync *rs;
+
+	switch (bad) {
+	case CFG_NULL:
+		rs = rmp_sync_create(NULL);
+		goto out;
+	case CFG_ZERO_PAGES:
+		cfg.nr_pages = 0;
+		break;
+	case CFG_UNALIGNED:
+		cfg.nr_pages = env->ram_pages - 1;
+		break;
+	case CFG_BAD_MODE:
+		cfg.mode = RMP_SYNC_NR_MODES;
+		break;
+	case CFG_DELAY:
+		cfg.collapse_delay_ms = ~0U;
+		break;
+	case CFG_NO_RMP:
+		cfg.rmp = NULL;
+		break;
+	default:
+		dmap.flush = NULL;
+		cfg.dmap = &dmap;
+		break;
+	}
+	rs = rmp_sync_create(&cfg);
+out:
+	if (!IS_ERR(rs)) {
+		rmp_sync_destroy(rs);
+		return 0;
+	}
+	return PTR_ERR(rs);
+}
+
+static int rst_hostile_call(struct rst_env *env, const struct rst_hostile *c)
+{
+	u64 pfn = c->pfn + (c->rel ? env->base : 0) + (c->end ? env->ram_pages : 0);
+	u64 n = c->n + (c->ep == EP_GROW && c->end ? env->ram_pages : 0);
+	struct rmp_sync_region_info info;
+
+	switch (c->ep) {
+	case EP_PRIVATE:
+		return rmp_sync_make_private(env->rs, pfn, c->gpa, c->level, c->asid, false);
+	case EP_SHARED:
+		return rmp_sync_make_shared(env->rs, pfn, c->level);
+	case EP_PSMASH:
+		return rmp_sync_psmash(env->rs, pfn);
+	case EP_LEAK:
+		return rmp_sync_leak_pages(env->rs, pfn, (unsigned int)n);
+	case EP_RECOVER:
+		return rmp_sync_recover(env->rs, (unsigned int)n, true, NULL);
+	case EP_INFO:
+		return rmp_sync_region_info(env->rs, pfn, n ? NULL : &info);
+	case EP_SET_MODE:
+		return rmp_sync_set_mode(env->rs, (enum rmp_sync_mode)n);
+	case EP_GROW:
+		return rmp_sync_grow(env->rs, n);
+	case EP_CHECK:
+		return rmp_sync_check(env->rs, pfn, n, true);
+	default:
+		return rst_hostile_create(env, (enum rst_bad_cfg)n);
+	}
+}
+
+/*
+ * Every public entry point with arguments no caller may pass: the call
+ * returns -EINVAL (-ENODEV for a missing backend) and changes nothing (region
+ * words, counters, direct map, flushes, RMP entries, mode), the checker
+ * still passes, and nothing is logged at warning level or above.
+ */
+static void rmp_sync_test_hostile_input(struct kunit *test)
+{
+	const struct rst_hostile *c = test->param_value;
+	struct rst_env *env = env_default(test);
+	u64 b0 = env->base, pfn[3];
+	struct rst_snap a[3], b[3];
+	enum rmp_sync_mode mode;
+#ifndef __KERNEL__
+	unsigned long splats, warnings;
+#endif
+	int ret, i;
+
+	KUNIT_ASSERT_EQ(test, priv_4k(env, b0 + RP + 1), 0);
+	KUNIT_ASSERT_EQ(test, priv_2m(env, b0 + 2 * RP), 0);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, env->ram_pages - 1), 0);
+	/* a 4K page, a 2M entry, the last page of RAM: snapshots around them */
+	pfn[0] = b0 + RP + 1;
+	pfn[1] = b0 + 2 * RP;
+	pfn[2] = env->ram_pages - 1;
+	for (i = 0; i < 3; i++)
+		rst_snap(env, pfn[i], &a[i]);
+	mode = rmp_sync_get_mode(env->rs);
+#ifndef __KERNEL__
+	splats = kshim_splats;
+	warnings = kshim_warnings;
+#endif
+	ret = rst_hostile_call(env, c);
+	KUNIT_EXPECT_EQ(test, ret, c->err ? c->err : -EINVAL);
+#ifndef __KERNEL__
+	/* nothing logged: no splat, not even a warning */
+	KUNIT_EXPECT_EQ(test, kshim_splats, splats);
+	KUNIT_EXPECT_EQ(test, kshim_warnings, warnings);
+#endif
+	for (i = 0; i < 3; i++) {
+		rst_snap(env, pfn[i], &b[i]);
+		expect_unchanged(test, &a[i], &b[i]);
+	}
+	KUNIT_EXPECT_EQ(test, rmp_sync_get_mode(env->rs), mode);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, b0, 8 * RP, true), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->ram_pages - RP, RP, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+}
+
+/*
+ * Regression (found by the fault sweep): a 1G collapse refused because the
+ * 2M leaves' attributes differ used to drop the range for good, unlike a 2M
+ * refusal, which waits for the region's next transition.  Attributes may
+ * change back; the next 2M collapse in the range must try the 1G one again.
+ */
+static void rmp_sync_test_1g_attr_refusal_retried(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	u64 pfn = env->base + GBP + 10 * RP + 3;
+	struct rmp_sync_stats st;
+
+	if (rst_level(env, env->base + GBP) != PG_LEVEL_1G)
+		kunit_skip(test, "the test window is not mapped with a 1G leaf");
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	/* the 2M collapse goes through, the 1G one after it is refused */
+	rmp_sync_fault_arm(rst_fault(env, RST_FAULT_COLLAPSE), 2, 1,
+			   RMP_SYNC_COLLAPSE_ATTR);
+	recover_all(env);
+	rmp_sync_fault_arm(rst_fault(env, RST_FAULT_COLLAPSE), 0, 0, 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.collapse_failures[RMP_SYNC_COLLAPSE_ATTR], 1ULL);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_2M);
+	/* the region churns again: its collapse retries the range */
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_1G);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
+}
+
 static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE_PARAM(rmp_sync_test_4k_roundtrip, rst_pos_gen_params),
 	KUNIT_CASE(rmp_sync_test_2m_no_split),
@@ -1345,6 +1880,9 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_create_nomem),
 	KUNIT_CASE(rmp_sync_test_leak_nomem),
 	KUNIT_CASE(rmp_sync_test_state_bytes),
+	KUNIT_CASE_PARAM(rmp_sync_test_fault_sweep, rst_sweep_gen_params),
+	KUNIT_CASE_PARAM(rmp_sync_test_hostile_input, rst_hostile_gen_params),
+	KUNIT_CASE(rmp_sync_test_1g_attr_refusal_retried),
 	{}
 };
 

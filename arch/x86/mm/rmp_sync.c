@@ -982,8 +982,12 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 	atomic_long_inc(&rs->collapse_failures[res]);
 	if (pass)
 		pass->failed++;
-	/* Only a layout that may still change is worth another try. */
-	if (res == RMP_SYNC_COLLAPSE_LAYOUT)
+	/*
+	 * Only a layout or attributes that may still change are worth another
+	 * try, when a later 2M collapse in the range queues it again; a CPU
+	 * without gbpages or a foreign split is final.
+	 */
+	if (res == RMP_SYNC_COLLAPSE_LAYOUT || res == RMP_SYNC_COLLAPSE_ATTR)
 		set_bit(gb, regions->split_1g);
 }
 
@@ -1187,13 +1191,16 @@ static bool rs_ops_valid(const struct rmp_sync_config *cfg)
  *
  * All RAM starts hypervisor-owned and mapped as the backend maps it.
  *
- * Return: the instance, or ERR_PTR(-EINVAL / -ENODEV / -ENOMEM).
+ * Return: the instance, or ERR_PTR(-EINVAL (bad or NULL @cfg) / -ENODEV /
+ * -ENOMEM).
  */
 struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 {
 	struct rmp_sync *rs;
 	unsigned int i;
 
+	if (!cfg)
+		return ERR_PTR(-EINVAL);
 	if (!rs_ops_valid(cfg))
 		return ERR_PTR(-ENODEV);
 	if (!cfg->nr_pages || !IS_ALIGNED(cfg->nr_pages, RMP_SYNC_REGION_PAGES) ||
@@ -1430,7 +1437,7 @@ EXPORT_SYMBOL_GPL(rmp_sync_knob_by_name);
  * @info: filled in.
  *
  * Context: any; uses RCU, takes no lock.
- * Return: 0 or -EINVAL (beyond the covered RAM).
+ * Return: 0 or -EINVAL (beyond the covered RAM, or @info NULL).
  */
 int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 			 struct rmp_sync_region_info *info)
@@ -1439,6 +1446,8 @@ int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
 	u32 w;
 
+	if (!info)
+		return -EINVAL;
 	rcu_read_lock();
 	regions = rcu_dereference(rs->regions);
 	if (region >= regions->nr) {
