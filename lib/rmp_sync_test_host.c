@@ -486,3 +486,33 @@ bool rst_fail_alloc(struct rst_env *env, long nth)
 {
 	return false;	/* no allocation fault injection in the kernel host */
 }
+
+static void rst_background_stop(void *ctx)
+{
+	struct rst_env *env = ctx;
+
+	rmp_sync_host_detach(env->rs);
+	WRITE_ONCE(env->kick_fn, NULL);
+}
+
+int rst_background_start(struct kunit *test, struct rst_env *env)
+{
+	int ret = rmp_sync_host_attach(env->rs);
+
+	if (ret)
+		return ret;
+	WRITE_ONCE(env->kick_fn, rmp_sync_host_kick);
+	return kunit_add_action_or_reset(test, rst_background_stop, env);
+}
+
+bool rst_have_thp(void)
+{
+	return IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE);
+}
+
+void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
+			   unsigned long *worker)
+{
+	*khugepaged = rmp_sync_host_passes(RMP_SYNC_DRIVER_KHUGEPAGED);
+	*worker = rmp_sync_host_passes(RMP_SYNC_DRIVER_WORKER);
+}

@@ -40,6 +40,7 @@ struct rst_env {
 	unsigned int nr_cpus;
 	u64 clock_ms;			/* the instance's clock */
 	atomic_t kicks;			/* the instance's kick() calls */
+	void (*kick_fn)(void *priv);	/* ... also passed on here, if set */
 	struct rmp_sync_config cfg;	/* how @rs was made, to make another */
 	void *host;
 };
@@ -52,7 +53,11 @@ static inline u64 rst_clock(void *priv)
 
 static inline void rst_kick(void *priv)
 {
-	atomic_inc(&((struct rst_env *)priv)->kicks);
+	struct rst_env *env = priv;
+
+	atomic_inc(&env->kicks);
+	if (env->kick_fn)
+		env->kick_fn(NULL);
 }
 
 /* Build host + instance, owned by @test: torn down when the case ends. */
@@ -72,6 +77,17 @@ struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f);
 /* Other kernel users: a deliberate 4K split; a read-only page. */
 int rst_foreign_4k(struct rst_env *env, u64 pfn);
 int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);
+/*
+ * Let the host's background recovery (kernel: khugepaged or the fallback
+ * work, arch/x86/mm/rmp_sync_kernel.c) run @env's passes until the case
+ * ends: 0, or -EOPNOTSUPP (no such runner here) / -EBUSY (a real instance
+ * is attached).  rst_background_passes() counts its passes per driver.
+ */
+int rst_background_start(struct kunit *test, struct rst_env *env);
+void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
+			   unsigned long *worker);
+/* Is khugepaged built in (CONFIG_TRANSPARENT_HUGEPAGE)? */
+bool rst_have_thp(void);
 /* Fail the @nth allocation from now in the core; false if unsupported. */
 bool rst_fail_alloc(struct rst_env *env, long nth);
 

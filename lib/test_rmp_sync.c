@@ -14,6 +14,7 @@
  * S2 (after a recovery pass the direct map is the boot layout again).
  */
 #include <kunit/test.h>
+#include <linux/delay.h>
 #include <linux/rmp_sync.h>
 #include "rmp_sync_test_host.h"
 
@@ -686,6 +687,12 @@ static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 
 /* ---- background recovery: knobs, budget, S5 rate limit, back-off ------- */
 
+/* Text a sysfs write of a knob must refuse. */
+static const char *const rst_bad_knob_text[] = {
+	"", "\n", "abc", "-1", "12abc", "1 2", "0x10", "4294967296",
+	"99999999999999999999", "12\n\n", " 12", "0",
+};
+
 /* Every knob: default, both ends of its range, and refusals that change nothing. */
 static void rmp_sync_test_knobs(struct kunit *test)
 {
@@ -714,6 +721,21 @@ static void rmp_sync_test_knobs(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, k), before);
 		KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, k, d->def), 0);
 	}
+	/* sysfs text: decimal, one optional newline; anything else changes nothing */
+	for (k = 0; k < ARRAY_SIZE(rst_bad_knob_text); k++) {
+		const char *text = rst_bad_knob_text[k];
+
+		KUNIT_EXPECT_EQ_MSG(test, rmp_sync_store_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS,
+							      text),
+				    -EINVAL, "\"%s\"", text);
+		KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS),
+				rmp_sync_knobs[RMP_SYNC_KNOB_SCAN_SLEEP_MS].def);
+	}
+	KUNIT_EXPECT_EQ(test, rmp_sync_store_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS,
+						  "250\n"), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS), 250U);
+	KUNIT_EXPECT_EQ(test, rmp_sync_store_knob(env->rs, RMP_SYNC_KNOB_DEFRAG_1G, "2"), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_store_knob(env->rs, RMP_SYNC_NR_KNOBS, "1"), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_NR_KNOBS, 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_get_knob(env->rs, RMP_SYNC_NR_KNOBS), 0U);
 	KUNIT_EXPECT_EQ(test, rmp_sync_knob_by_name("no_such_knob"), -EINVAL);
@@ -906,6 +928,52 @@ static void rmp_sync_test_backoff(struct kunit *test)
 	KUNIT_EXPECT_GT(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_consistent(test, env, pfn);
+}
+
+/*
+ * The kernel's background recovery runs the passes by itself: khugepaged,
+ * or the fallback work when THP is off and khugepaged does not run.
+ */
+static void rmp_sync_test_background_runner(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED };
+	unsigned long k0, w0, k1, w1;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	unsigned int waited;
+	int ret;
+
+	env = rst_env_create(test, &o);
+	ret = rst_background_start(test, env);
+	if (ret == -EOPNOTSUPP)
+		kunit_skip(test, "no background runner here (the other cases drive the passes)");
+	if (ret == -EBUSY)
+		kunit_skip(test, "the running kernel's own rmp_sync instance is attached");
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	rst_background_passes(env, &k0, &w0);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_SCAN_SLEEP_MS, 10), 0);
+
+	make_candidates(test, env, env->base, 4);
+	expect_region_safe(test, env, env->base);
+	for (waited = 0; waited < 10000; waited += 20) {
+		rmp_sync_get_stats(env->rs, &st);
+		if (!st.regions_pending && rst_boot_diff(env) == 0)
+			break;
+		msleep(20);
+	}
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	KUNIT_EXPECT_GE(test, st.collapses_2m, 4ULL);
+	rst_background_passes(env, &k1, &w1);
+	KUNIT_EXPECT_GT(test, (k1 - k0) + (w1 - w0), 0UL);
+	if (!rst_have_thp()) {
+		/* no khugepaged at all: the fallback work did it */
+		KUNIT_EXPECT_EQ(test, k1, k0);
+		KUNIT_EXPECT_GT(test, w1, w0);
+	}
+	kunit_info(test, "recovered in %u ms: %lu khugepaged passes, %lu worker passes",
+		   waited, k1 - k0, w1 - w0);
+	expect_consistent(test, env, env->base);
 }
 
 /*
@@ -1601,7 +1669,7 @@ static void rmp_sync_test_fault_sweep(struct kunit *test)
 			KUNIT_EXPECT_EQ_MSG(test, rst_boot_diff(env), boot_diff,
 					    "%s #%d: not back to the layout of a clean run",
 					    c->desc, nth);
-		if (test->failed)
+		if (test->status == KUNIT_FAILURE)
 			break;
 	}
 	KUNIT_EXPECT_TRUE_MSG(test, r < SW_MAX_RUNS, "%s: more calls than runs", c->desc);
@@ -1869,6 +1937,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_rate_limit),
 	KUNIT_CASE(rmp_sync_test_backoff),
 	KUNIT_CASE(rmp_sync_test_collapse_private),
+	KUNIT_CASE(rmp_sync_test_background_runner),
 	KUNIT_CASE(rmp_sync_test_no_1g),
 	KUNIT_CASE(rmp_sync_test_eager),
 	KUNIT_CASE(rmp_sync_test_upstream_mode),

@@ -36,7 +36,9 @@ NEW_FILES="
 arch/x86/mm/rmp_sync.c
 arch/x86/mm/rmp_sync_swrmp.c
 arch/x86/mm/rmp_sync_dmap.c
+arch/x86/mm/rmp_sync_kernel.c
 include/linux/rmp_sync.h
+include/trace/events/rmp_sync.h
 lib/test_rmp_sync.c
 lib/rmp_sync_test_host.c
 lib/rmp_sync_test_host.h
@@ -105,8 +107,8 @@ step_w1() {
 	say "W=1 build (KVM_AMD_SEV=y, TRANSPARENT_HUGEPAGE=y, X86_RMP_SYNC=y)"
 	local out=$KBUILD_DIR/w1
 	local objs="arch/x86/mm/rmp_sync.o arch/x86/mm/rmp_sync_dmap.o
-		    arch/x86/mm/rmp_sync_swrmp.o arch/x86/mm/pat/set_memory.o
-		    mm/vmstat.o lib/test_rmp_sync.o lib/rmp_sync_test_host.o arch/x86/virt/svm/sev.o"
+		    arch/x86/mm/rmp_sync_swrmp.o arch/x86/mm/rmp_sync_kernel.o
+		    arch/x86/mm/pat/set_memory.o mm/vmstat.o mm/khugepaged.o lib/test_rmp_sync.o lib/rmp_sync_test_host.o arch/x86/virt/svm/sev.o"
 	local log=$out/w1.log
 	mkdir -p "$out"
 	(cd "$SRC" &&

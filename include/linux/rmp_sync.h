@@ -290,6 +290,8 @@ int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode);
 enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs);
 int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
 		      unsigned int val);
+int rmp_sync_store_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
+			const char *buf);
 unsigned int rmp_sync_get_knob(struct rmp_sync *rs, enum rmp_sync_knob knob);
 int rmp_sync_knob_by_name(const char *name);
 
@@ -309,6 +311,22 @@ void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st);
 size_t rmp_sync_state_bytes(struct rmp_sync *rs);
 int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		   bool counters);
+
+/*
+ * The running kernel's instance (arch/x86/mm/rmp_sync_kernel.c): background
+ * recovery driven by khugepaged or, when it does not run, a delayed work,
+ * and /sys/kernel/mm/rmp_sync/.
+ */
+enum rmp_sync_driver {
+	RMP_SYNC_DRIVER_KHUGEPAGED,
+	RMP_SYNC_DRIVER_WORKER,
+	RMP_SYNC_NR_DRIVERS
+};
+
+void rmp_sync_host_kick(void *unused);
+int rmp_sync_host_attach(struct rmp_sync *rs);
+void rmp_sync_host_detach(struct rmp_sync *rs);
+unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver);
 
 /*
  * Fault injection for backends: fail the @nth call (1-based) and the

@@ -53,6 +53,9 @@
 #include <linux/time64.h>
 #include <linux/rmp_sync.h>
 
+#define CREATE_TRACE_POINTS
+#include <trace/events/rmp_sync.h>
+
 /*
  * The state of one 2M region, 4 bytes:
  *
@@ -92,7 +95,7 @@
 #define RS_STAMP_SHIFT		20
 #define RS_STAMP_BITS		12
 #define RS_STAMP_UNIT_SHIFT	8	/* 256 ms */
-#define RS_STAMP_UNIT		(1U << RS_STAMP_UNIT_SHIFT)
+#define RS_STAMP_UNIT		BIT(RS_STAMP_UNIT_SHIFT)
 #define RS_STAMP_MASK		GENMASK(31, 20)
 
 /*
@@ -432,6 +435,7 @@ static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
 {
 	int ret = rs_rmp_insn(rs, rs_region_pfn(region), NULL);
 
+	trace_psmash(rs_region_pfn(region), ret);
 	if (!ret)
 		*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
 	return ret;
@@ -458,6 +462,8 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 	int ret;
 
 	ret = rs->cfg.dmap->split(rs->cfg.dmap_priv, pfn, &old_level);
+	if (ret)
+		trace_split(pfn, old_level, rs_backoff(new), ret);
 	if (old_level == PG_LEVEL_1G &&
 	    (!ret || rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn) < PG_LEVEL_1G)) {
 		set_bit(region / RMP_SYNC_GB_REGIONS, regions->split_1g);
@@ -485,6 +491,7 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 			level = 0;
 		}
 		new = (new & ~RS_BACKOFF) | (level << RS_BACKOFF_SHIFT) | RS_OURS;
+		trace_split(pfn, old_level, level, 0);
 		atomic_long_inc(&rs->splits);
 		atomic_long_inc(&rs->tlb_flushes);
 	} else {
@@ -622,6 +629,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 	}
 
 	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, pfn, PG_LEVEL_2M);
+	trace_collapse(pfn, PG_LEVEL_2M, res);
 	if (res == RMP_SYNC_COLLAPSED) {
 		u64 gb = region / RMP_SYNC_GB_REGIONS;
 
@@ -967,6 +975,7 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 		return;
 	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, rs_region_pfn(first),
 				     PG_LEVEL_1G);
+	trace_collapse(rs_region_pfn(first), PG_LEVEL_1G, res);
 	if (res == RMP_SYNC_COLLAPSED) {
 		atomic_long_inc(&rs->collapses_1g);
 		if (pass)
@@ -1061,6 +1070,13 @@ gb:
 	pass->pending_left = atomic_long_read(&rs->regions_pending);
 }
 
+static void rs_trace_pass(const struct rmp_sync_pass *pass, bool background)
+{
+	trace_recover_pass(pass->scanned, pass->examined, pass->collapsed_2m,
+			   pass->collapsed_1g, pass->failed, pass->flushes,
+			   pass->pending_left, pass->throttled, background);
+}
+
 /**
  * rmp_sync_recover() - one explicit recovery pass.
  * @rs: the synchronizer.
@@ -1095,6 +1111,7 @@ int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay
 	rs_recover_locked(rs, budget, ignore_delay, pass);
 	mutex_unlock(&rs->recover_lock);
 	percpu_up_read(&rs->resize);
+	rs_trace_pass(pass, false);
 	return pass->collapsed_2m + pass->collapsed_1g;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_recover);
@@ -1144,6 +1161,7 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 	}
 	mutex_unlock(&rs->recover_lock);
 	percpu_up_read(&rs->resize);
+	rs_trace_pass(pass, true);
 	return pass->pending_left ? sleep_ms : RMP_SYNC_IDLE;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_background);
@@ -1394,6 +1412,27 @@ int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_set_knob);
+
+/**
+ * rmp_sync_store_knob() - set a tunable from its sysfs text.
+ * @rs: the synchronizer.
+ * @knob: enum rmp_sync_knob.
+ * @buf: a decimal number, optionally followed by one newline.
+ *
+ * Context: may sleep.
+ * Return: 0, or -EINVAL (not a number, out of range, unknown @knob;
+ * nothing changed).
+ */
+int rmp_sync_store_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
+			const char *buf)
+{
+	unsigned int val;
+
+	if (kstrtouint(buf, 10, &val))
+		return -EINVAL;
+	return rmp_sync_set_knob(rs, knob, val);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_store_knob);
 
 /**
  * rmp_sync_get_knob() - read a tunable.

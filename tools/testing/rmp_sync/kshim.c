@@ -6,6 +6,7 @@
  */
 #include <malloc.h>
 #include "shim/kshim.h"
+#include "shim/trace/events/rmp_sync.h"
 
 int kshim_verbose;
 unsigned long kshim_warnings;
@@ -13,7 +14,8 @@ unsigned long kshim_splats;
 long kshim_fail_alloc_at;	/* fail the Nth allocation from now (1-based) */
 long kshim_allocs;
 long kshim_live_allocs;
-int kshim_rcu_hb;		/* see kshim.h: TSan's view of a grace period */
+int kshim_rcu_hb;
+unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];		/* see kshim.h: TSan's view of a grace period */
 
 void *kshim_alloc(size_t size, bool zero)
 {
@@ -41,4 +43,27 @@ void kshim_free(const void *p)
 size_t kshim_alloc_size(const void *p)
 {
 	return p ? malloc_usable_size((void *)p) : 0;
+}
+
+/* kstrtouint(): digits (an optional '+'), at most one trailing newline. */
+int kstrtouint(const char *s, unsigned int base, unsigned int *res)
+{
+	unsigned long long v = 0;
+	const char *p = s;
+
+	if (*p == '+')
+		p++;
+	if (base != 10 || *p < '0' || *p > '9')
+		return -EINVAL;
+	for (; *p >= '0' && *p <= '9'; p++) {
+		v = v * 10 + (*p - '0');
+		if (v > UINT_MAX)
+			return -ERANGE;
+	}
+	if (*p == '\n')
+		p++;
+	if (*p)
+		return -EINVAL;
+	*res = v;
+	return 0;
 }

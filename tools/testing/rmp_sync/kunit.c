@@ -36,6 +36,7 @@ void __kunit_fail(struct kunit *test, const char *file, int line,
 	va_list ap;
 
 	test->failed = true;
+	test->status = KUNIT_FAILURE;
 	fprintf(stderr, "    # %s: %s:%d: ", test->name, file, line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
@@ -119,6 +120,7 @@ static int run_one(struct kunit_suite *suite, struct kunit_case *c,
 		fprintf(stderr, "    # %s: %lu WARNING splat(s)\n", name,
 			kshim_splats - splats);
 		test.failed = true;
+		test.status = KUNIT_FAILURE;
 	}
 	if (test.skipped && !test.failed) {
 		snprintf(skip_reason, sizeof(skip_reason), "%s", test.status_comment);

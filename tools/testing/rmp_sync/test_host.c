@@ -199,6 +199,24 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 		    emu_set_attr(rst_emu(env), pfn, EMU_PTE_RW, 0);
 }
 
+/* The simulator and the tests drive rmp_sync_background() themselves. */
+int rst_background_start(struct kunit *test, struct rst_env *env)
+{
+	return -EOPNOTSUPP;
+}
+
+void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
+			   unsigned long *worker)
+{
+	*khugepaged = 0;
+	*worker = 0;
+}
+
+bool rst_have_thp(void)
+{
+	return false;
+}
+
 bool rst_fail_alloc(struct rst_env *env, long nth)
 {
 	__atomic_store_n(&kshim_fail_alloc_at, nth, __ATOMIC_RELAXED);

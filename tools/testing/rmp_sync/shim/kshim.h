@@ -167,6 +167,7 @@ typedef unsigned int gfp_t;
 void *kshim_alloc(size_t size, bool zero);
 void kshim_free(const void *p);
 extern long kshim_fail_alloc_at;
+int kstrtouint(const char *s, unsigned int base, unsigned int *res);
 extern long kshim_allocs;
 extern long kshim_live_allocs;
 #define kmalloc(s, g) kshim_alloc((s), false)

@@ -759,7 +759,7 @@ static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	printf("rmp-sync-sim: %s, %llu MiB RAM, %zu operations, %.2f h simulated, sweep of %s\n\n",
 	       t->name, (ull)(t->mem_bytes >> 20), t->nr,
 	       (double)t->duration_ms / 3600000.0, knob);
-	printf("%-28s %14s %12s %10s %10s %10s %10s\n", "run", "split/mixed",
+	printf("%-34s %12s %12s %10s %10s %10s %8s\n", "run", "split/mixed",
 	       "tlb_flushes", "x upstream", "recovery", "backoffs", "faults");
 	for (i = 0; i < n; i++) {
 		const struct sim_result *r = &res[i];
@@ -771,7 +771,7 @@ static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		else
 			snprintf(label, sizeof(label), "%s", sim_policy_names[r->policy]);
 		sim_ratio(ratio, sizeof(ratio), r->avg_split, r->avg_mixed);
-		printf("%-28s %14s %12llu %10.2f %10llu %10llu %10llu\n", label, ratio,
+		printf("%-34s %12s %12llu %10.2f %10llu %10llu %8llu\n", label, ratio,
 		       (ull)r->es.flushes,
 		       res[0].es.flushes ? (double)r->es.flushes / res[0].es.flushes : 0.0,
 		       (ull)r->st.recovery_flushes, (ull)r->st.backoffs,
@@ -818,9 +818,10 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	fprintf(gp, "set title \"rmp-sync-sim: %s - fragmentation against flushes, sweeping %s\" noenhanced\n",
 		t->name, knob);
 	fprintf(gp, "set xlabel 'global TLB flushes / upstream policy' \nset ylabel 'avg split / avg mixed regions (1 = lower bound)'\n");
-	fprintf(gp, "set key top right\nset grid\nset logscale x\nset yrange [0.9:*]\n");
+	/* log-log: upstream sits an order of magnitude above the curve */
+	fprintf(gp, "set key top right\nset grid\nset logscale xy\nset yrange [0.95:*]\nset xrange [0.5:*]\n");
 	fprintf(gp, "plot '%s' index 2 using 1:2 with linespoints lw 1.5 pt 7 title 'rmp_sync, %s (ms) labelled', "
-		"'' index 2 using 1:2:3 with labels offset 0,1 notitle, "
+		"'' index 2 using 1:2:3 with labels rotate by 40 offset 0.5,1.2 font ',9' notitle, "
 		"'' index 0 using 1:2 with points pt 5 ps 2 title 'upstream', "
 		"'' index 1 using 1:2 with points pt 9 ps 2 title 'eager'\n",
 		data, knob);

@@ -16,8 +16,16 @@
 
 struct kunit_action;
 
+/* As the kernel's: a case's status so far. */
+enum kunit_status {
+	KUNIT_SUCCESS,
+	KUNIT_FAILURE,
+	KUNIT_SKIPPED,
+};
+
 struct kunit {
 	const char *name;
+	enum kunit_status status;	/* KUNIT_FAILURE once a check failed */
 	bool failed;
 	bool skipped;
 	char status_comment[256];

@@ -1,0 +1,336 @@
+// SPDX-License-Identifier: GPL-2.0
+/*
+ * rmp_sync in the running kernel: the host's instance (created by
+ * arch/x86/virt/svm/sev.c), its background recovery, and
+ * /sys/kernel/mm/rmp_sync/.
+ *
+ * Background recovery is a schedule of rmp_sync_background() passes.
+ * khugepaged runs them from its main loop (mm/khugepaged.c calls the
+ * rmp_sync_khugepaged_*() hooks below and sleeps no longer than the next
+ * pass needs).  khugepaged only runs while THP is enabled, so when it does
+ * not, a delayed work item on system_unbound_wq runs the same schedule:
+ * recovery never depends on THP settings.  A kick (the core queued a
+ * collapse candidate) makes a pass due now and wakes whichever runs it.
+ *
+ * Locking, outermost first: rs_attach_lock (attach and detach), then
+ * rs_host_lock, then the rmp_sync locks (a pass, a sysfs access, attach and
+ * detach hold rs_host_lock; sysfs callbacks never take rs_attach_lock, so
+ * removing the files under it cannot deadlock).  The schedule is also read
+ * without it (READ_ONCE) by the kick and by khugepaged's wait conditions,
+ * where a stale value costs one extra wake-up at most.  Nothing here is
+ * called with cpa_lock or pgd_lock held.
+ */
+#define pr_fmt(fmt) "rmp_sync: " fmt
+
+#include <linux/atomic.h>
+#include <linux/jiffies.h>
+#include <linux/khugepaged.h>
+#include <linux/kobject.h>
+#include <linux/mutex.h>
+#include <linux/rmp_sync.h>
+#include <linux/sched.h>
+#include <linux/slab.h>
+#include <linux/sysfs.h>
+#include <linux/workqueue.h>
+
+/* Serializes attach and detach; protects rs_kobj, rs_attrs, rs_attr_list. */
+static DEFINE_MUTEX(rs_attach_lock);
+/* Protects rs_host (the attached instance) and the writes of the schedule. */
+static DEFINE_MUTEX(rs_host_lock);
+static struct rmp_sync *rs_host;
+/* Schedule: idle until a kick, or the next pass at rs_next_pass (jiffies). */
+static bool rs_idle = true;
+static unsigned long rs_next_pass;
+/* A candidate was queued since the last pass began: a pass is due now. */
+static atomic_t rs_kicked;
+/* Passes each driver ran (rmp_sync_host_passes()). */
+static atomic_long_t rs_passes[RMP_SYNC_NR_DRIVERS];
+
+static void rs_fallback_fn(struct work_struct *work);
+static DECLARE_DELAYED_WORK(rs_fallback_work, rs_fallback_fn);
+
+static bool rs_due(void)
+{
+	return atomic_read(&rs_kicked) ||
+	       (!READ_ONCE(rs_idle) &&
+		time_after_eq(jiffies, READ_ONCE(rs_next_pass)));
+}
+
+/* Jiffies until a pass is due, MAX_SCHEDULE_TIMEOUT when idle. */
+static unsigned long rs_sleep(void)
+{
+	long left;
+
+	if (atomic_read(&rs_kicked))
+		return 0;
+	if (READ_ONCE(rs_idle))
+		return MAX_SCHEDULE_TIMEOUT;
+	left = (long)(READ_ONCE(rs_next_pass) - jiffies);
+	return left > 0 ? left : 0;
+}
+
+/* Run the pass that is due, if one is; called without rs_host_lock. */
+static void rs_pass(enum rmp_sync_driver driver)
+{
+	unsigned int sleep_ms;
+
+	if (!rs_due())
+		return;
+	mutex_lock(&rs_host_lock);
+	if (!rs_host || !rs_due()) {
+		mutex_unlock(&rs_host_lock);
+		return;
+	}
+	/* Cleared first: a kick during the pass makes the next one due. */
+	atomic_set(&rs_kicked, 0);
+	sleep_ms = rmp_sync_background(rs_host, NULL);
+	atomic_long_inc(&rs_passes[driver]);
+	if (sleep_ms == RMP_SYNC_IDLE) {
+		WRITE_ONCE(rs_idle, true);
+	} else {
+		WRITE_ONCE(rs_next_pass, jiffies + msecs_to_jiffies(sleep_ms));
+		WRITE_ONCE(rs_idle, false);
+	}
+	mutex_unlock(&rs_host_lock);
+}
+
+/* Hand the schedule to khugepaged if it runs, else to the fallback work. */
+static void rs_wake(void)
+{
+	unsigned long sleep;
+
+	if (khugepaged_wake_direct_map())
+		return;
+	sleep = rs_sleep();
+	if (sleep != MAX_SCHEDULE_TIMEOUT)
+		mod_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+}
+
+static void rs_fallback_fn(struct work_struct *work)
+{
+	unsigned long sleep;
+
+	/* THP was enabled meanwhile: khugepaged has been woken, it takes over. */
+	if (khugepaged_wake_direct_map())
+		return;
+	rs_pass(RMP_SYNC_DRIVER_WORKER);
+	sleep = rs_sleep();
+	if (sleep != MAX_SCHEDULE_TIMEOUT)
+		queue_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+}
+
+/**
+ * rmp_sync_host_kick() - the kick() of the host's instance.
+ * @unused: the config's kick_priv.
+ *
+ * A collapse candidate was queued: a pass is due now.
+ *
+ * Context: any context that may queue work; does not sleep.
+ */
+void rmp_sync_host_kick(void *unused)
+{
+	atomic_set(&rs_kicked, 1);
+	rs_wake();
+}
+EXPORT_SYMBOL_GPL(rmp_sync_host_kick);
+
+/* khugepaged's hooks, declared in <linux/khugepaged.h>. */
+bool rmp_sync_khugepaged_due(void)
+{
+	return READ_ONCE(rs_host) && rs_due();
+}
+
+unsigned long rmp_sync_khugepaged_sleep(void)
+{
+	return READ_ONCE(rs_host) ? rs_sleep() : MAX_SCHEDULE_TIMEOUT;
+}
+
+void rmp_sync_khugepaged_scan(void)
+{
+	rs_pass(RMP_SYNC_DRIVER_KHUGEPAGED);
+}
+
+/* khugepaged stopped (THP disabled): the fallback work takes over. */
+void rmp_sync_khugepaged_stopped(void)
+{
+	unsigned long sleep = rmp_sync_khugepaged_sleep();
+
+	if (sleep != MAX_SCHEDULE_TIMEOUT)
+		mod_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+}
+
+/* ---- /sys/kernel/mm/rmp_sync/ ----------------------------------------- */
+
+/* A sysfs file: knob @index (writable) or counter @index (read-only). */
+struct rs_attr {
+	struct kobj_attribute kattr;
+	unsigned int index;
+};
+
+static struct kobject *rs_kobj;
+static struct rs_attr *rs_attrs;
+static struct attribute **rs_attr_list;
+
+static ssize_t rs_knob_show(struct kobject *kobj, struct kobj_attribute *attr,
+			    char *buf)
+{
+	struct rs_attr *a = container_of(attr, struct rs_attr, kattr);
+	ssize_t ret = -ENODEV;
+
+	mutex_lock(&rs_host_lock);
+	if (rs_host)
+		ret = sysfs_emit(buf, "%u\n", rmp_sync_get_knob(rs_host, a->index));
+	mutex_unlock(&rs_host_lock);
+	return ret;
+}
+
+static ssize_t rs_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
+			     const char *buf, size_t count)
+{
+	struct rs_attr *a = container_of(attr, struct rs_attr, kattr);
+	int ret = -ENODEV;
+
+	mutex_lock(&rs_host_lock);
+	if (rs_host)
+		ret = rmp_sync_store_knob(rs_host, a->index, buf);
+	mutex_unlock(&rs_host_lock);
+	if (ret)
+		return ret;
+	/* a new delay or sleep may make a pass due earlier */
+	rmp_sync_host_kick(NULL);
+	return count;
+}
+
+static ssize_t rs_counter_show(struct kobject *kobj, struct kobj_attribute *attr,
+			       char *buf)
+{
+	struct rs_attr *a = container_of(attr, struct rs_attr, kattr);
+	struct rmp_sync_stats st;
+
+	mutex_lock(&rs_host_lock);
+	if (!rs_host) {
+		mutex_unlock(&rs_host_lock);
+		return -ENODEV;
+	}
+	rmp_sync_get_stats(rs_host, &st);
+	mutex_unlock(&rs_host_lock);
+	return sysfs_emit(buf, "%llu\n",
+			  *(u64 *)((char *)&st + rmp_sync_counters[a->index].offset));
+}
+
+static void rs_sysfs_remove(void)
+{
+	kobject_put(rs_kobj);
+	kfree(rs_attr_list);
+	kfree(rs_attrs);
+	rs_kobj = NULL;
+	rs_attr_list = NULL;
+	rs_attrs = NULL;
+}
+
+/* One file per knob and counter, named from the core's tables. */
+static int rs_sysfs_create(void)
+{
+	unsigned int nr = RMP_SYNC_NR_KNOBS + rmp_sync_nr_counters, i;
+	struct attribute_group group = {};
+	int ret;
+
+	rs_attrs = kcalloc(nr, sizeof(*rs_attrs), GFP_KERNEL);
+	rs_attr_list = kcalloc(nr + 1, sizeof(*rs_attr_list), GFP_KERNEL);
+	rs_kobj = kobject_create_and_add("rmp_sync", mm_kobj);
+	if (!rs_attrs || !rs_attr_list || !rs_kobj) {
+		rs_sysfs_remove();
+		return -ENOMEM;
+	}
+	for (i = 0; i < nr; i++) {
+		struct rs_attr *a = &rs_attrs[i];
+
+		sysfs_attr_init(&a->kattr.attr);
+		if (i < RMP_SYNC_NR_KNOBS) {
+			a->index = i;
+			a->kattr.attr.name = rmp_sync_knobs[i].name;
+			a->kattr.attr.mode = 0644;
+			a->kattr.show = rs_knob_show;
+			a->kattr.store = rs_knob_store;
+		} else {
+			a->index = i - RMP_SYNC_NR_KNOBS;
+			a->kattr.attr.name = rmp_sync_counters[a->index].name;
+			a->kattr.attr.mode = 0444;
+			a->kattr.show = rs_counter_show;
+		}
+		rs_attr_list[i] = &a->kattr.attr;
+	}
+	group.attrs = rs_attr_list;
+	ret = sysfs_create_group(rs_kobj, &group);
+	if (ret)
+		rs_sysfs_remove();
+	return ret;
+}
+
+/**
+ * rmp_sync_host_attach() - make @rs the instance background recovery and
+ *	sysfs serve.
+ * @rs: an instance whose config's kick is rmp_sync_host_kick().
+ *
+ * Context: process context, may sleep.
+ * Return: 0, -EBUSY (one is attached already), or -ENOMEM (no sysfs
+ * directory; nothing attached).
+ */
+int rmp_sync_host_attach(struct rmp_sync *rs)
+{
+	int ret = -EBUSY;
+
+	mutex_lock(&rs_attach_lock);
+	if (READ_ONCE(rs_host))
+		goto out;
+	ret = rs_sysfs_create();
+	if (ret)
+		goto out;
+	mutex_lock(&rs_host_lock);
+	WRITE_ONCE(rs_host, rs);
+	WRITE_ONCE(rs_idle, true);
+	atomic_set(&rs_kicked, 1);	/* one pass looks at it */
+	mutex_unlock(&rs_host_lock);
+	rs_wake();
+out:
+	mutex_unlock(&rs_attach_lock);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_host_attach);
+
+/**
+ * rmp_sync_host_detach() - stop serving @rs; no pass runs once it returns.
+ * @rs: the attached instance (anything else is ignored).
+ *
+ * Context: process context, may sleep.
+ */
+void rmp_sync_host_detach(struct rmp_sync *rs)
+{
+	mutex_lock(&rs_attach_lock);
+	mutex_lock(&rs_host_lock);
+	if (rs_host != rs) {
+		mutex_unlock(&rs_host_lock);
+		mutex_unlock(&rs_attach_lock);
+		return;
+	}
+	WRITE_ONCE(rs_host, NULL);
+	WRITE_ONCE(rs_idle, true);
+	atomic_set(&rs_kicked, 0);
+	mutex_unlock(&rs_host_lock);
+	cancel_delayed_work_sync(&rs_fallback_work);
+	rs_sysfs_remove();
+	mutex_unlock(&rs_attach_lock);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_host_detach);
+
+/**
+ * rmp_sync_host_passes() - background passes run so far by @driver.
+ * @driver: enum rmp_sync_driver.
+ *
+ * Return: the count, for tests and debugging.
+ */
+unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver)
+{
+	return atomic_long_read(&rs_passes[driver]);
+}
+EXPORT_SYMBOL_GPL(rmp_sync_host_passes);

@@ -1,0 +1,96 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * Tracepoints of rmp_sync (arch/x86/mm/rmp_sync.c): the direct-map splits
+ * and collapses it makes, the PSMASHes it issues, and its recovery passes.
+ * See Documentation/admin-guide/mm/rmp_sync.rst.
+ */
+#undef TRACE_SYSTEM
+#define TRACE_SYSTEM rmp_sync
+
+#if !defined(_TRACE_RMP_SYNC_H) || defined(TRACE_HEADER_MULTI_READ)
+#define _TRACE_RMP_SYNC_H
+
+#include <linux/tracepoint.h>
+
+/* A 2M region made 4K before the RMPUPDATE that makes it mixed. */
+TRACE_EVENT(split,
+	    TP_PROTO(u64 pfn, int old_level, unsigned int backoff, int ret),
+	    TP_ARGS(pfn, old_level, backoff, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(int, old_level)
+			     __field(unsigned int, backoff)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->old_level = old_level;
+			   __entry->backoff = backoff;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx old_level=%d backoff=%u ret=%d",
+		      __entry->pfn, __entry->old_level, __entry->backoff,
+		      __entry->ret)
+);
+
+/*
+ * A collapse to @level (2: 2M, 3: 1G): @result 0 collapsed, > 0 the enum
+ * rmp_sync_collapse_result reason it was refused, < 0 -errno.
+ */
+TRACE_EVENT(collapse,
+	    TP_PROTO(u64 pfn, int level, int result),
+	    TP_ARGS(pfn, level, result),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(int, level)
+			     __field(int, result)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->level = level;
+			   __entry->result = result;),
+	    TP_printk("pfn=0x%llx level=%d result=%d",
+		      __entry->pfn, __entry->level, __entry->result)
+);
+
+/* PSMASH of the 2M RMP entry at @pfn; @ret 0 or -errno. */
+TRACE_EVENT(psmash,
+	    TP_PROTO(u64 pfn, int ret),
+	    TP_ARGS(pfn, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx ret=%d", __entry->pfn, __entry->ret)
+);
+
+/* One recovery pass, explicit or @background. */
+TRACE_EVENT(recover_pass,
+	    TP_PROTO(unsigned int scanned, unsigned int examined,
+		     unsigned int collapsed_2m, unsigned int collapsed_1g,
+		     unsigned int failed, unsigned int flushes,
+		     unsigned int pending_left, bool throttled, bool background),
+	    TP_ARGS(scanned, examined, collapsed_2m, collapsed_1g, failed,
+		    flushes, pending_left, throttled, background),
+	    TP_STRUCT__entry(__field(unsigned int, scanned)
+			     __field(unsigned int, examined)
+			     __field(unsigned int, collapsed_2m)
+			     __field(unsigned int, collapsed_1g)
+			     __field(unsigned int, failed)
+			     __field(unsigned int, flushes)
+			     __field(unsigned int, pending_left)
+			     __field(bool, throttled)
+			     __field(bool, background)),
+	    TP_fast_assign(__entry->scanned = scanned;
+			   __entry->examined = examined;
+			   __entry->collapsed_2m = collapsed_2m;
+			   __entry->collapsed_1g = collapsed_1g;
+			   __entry->failed = failed;
+			   __entry->flushes = flushes;
+			   __entry->pending_left = pending_left;
+			   __entry->throttled = throttled;
+			   __entry->background = background;),
+	    TP_printk("scanned=%u examined=%u collapsed_2m=%u collapsed_1g=%u failed=%u flushes=%u pending_left=%u throttled=%d background=%d",
+		      __entry->scanned, __entry->examined,
+		      __entry->collapsed_2m, __entry->collapsed_1g,
+		      __entry->failed, __entry->flushes, __entry->pending_left,
+		      __entry->throttled, __entry->background)
+);
+
+#endif /* _TRACE_RMP_SYNC_H */
+
+/* This part must be outside protection */
+#include <trace/define_trace.h>
