@@ -505,6 +505,17 @@ int rst_background_start(struct kunit *test, struct rst_env *env)
 	return kunit_add_action_or_reset(test, rst_background_stop, env);
 }
 
+bool rst_window_pristine(struct rst_env *env)
+{
+	struct rst_khost *h = rst_host(env);
+	u64 i;
+
+	for (i = 0; i < h->nr_pages / RMP_SYNC_REGION_PAGES; i++)
+		if (h->boot_level[i] != PG_LEVEL_1G)
+			return false;
+	return true;
+}
+
 bool rst_have_thp(void)
 {
 	return IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE);

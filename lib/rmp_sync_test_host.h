@@ -86,6 +86,12 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);
 int rst_background_start(struct kunit *test, struct rst_env *env);
 void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
 			   unsigned long *worker);
+/*
+ * Was the whole test window mapped with 1G leaves when the case began?
+ * Always in userspace; in the kernel, earlier cases' leaked pages and
+ * foreign splits stay in the real direct map.
+ */
+bool rst_window_pristine(struct rst_env *env);
 /* Is khugepaged built in (CONFIG_TRANSPARENT_HUGEPAGE)? */
 bool rst_have_thp(void);
 /* Fail the @nth allocation from now in the core; false if unsupported. */

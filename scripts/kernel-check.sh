@@ -43,6 +43,9 @@ lib/test_rmp_sync.c
 lib/rmp_sync_test_host.c
 lib/rmp_sync_test_host.h
 lib/.kunitconfig
+Documentation/admin-guide/mm/rmp_sync.rst
+Documentation/arch/x86/rmp_sync.rst
+Documentation/ABI/testing/sysfs-kernel-mm-rmp_sync
 "
 # checkpatch looks at the C sources and headers among them.
 CHECK_FILES=$(printf '%s\n' $NEW_FILES | grep -E '\.[ch]$')

@@ -278,7 +278,7 @@ struct rmp_sync_region_info {
 	bool ours;			/* ... because rmp_sync split it */
 	bool pending;			/* queued for collapse */
 	bool leaked;			/* holds leaked pages */
-	unsigned int backoff;		/* collapse delay is multiplied by 2^backoff */
+	unsigned int backoff;		/* collapse delay is multiplied by 4^backoff */
 };
 
 struct rmp_sync;

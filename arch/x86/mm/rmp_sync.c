@@ -111,9 +111,6 @@
 /* RMPUPDATE/PSMASH "in use" or "overlap" is transient; retry this often. */
 #define RMP_SYNC_RMP_RETRIES	64
 
-/* 1G ranges a recovery pass may try to restore. */
-#define RMP_SYNC_PASS_GB	16
-
 /* The region words, replaced as a whole by rmp_sync_grow() (RCU). */
 struct rmp_sync_regions {
 	u64 nr;			/* 2M regions covered */
@@ -623,6 +620,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 			if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e) ||
 			    !e.assigned) {
 				res = RMP_SYNC_COLLAPSE_LAYOUT;
+				trace_collapse(pfn, PG_LEVEL_2M, res);
 				goto refused;
 			}
 		}
@@ -1046,6 +1044,9 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 		if (w & RS_PENDING) {
 			pass->examined++;
 			flush |= rs_collapse_locked(rs, regions, region, w, pass);
+			/* a transient backend error: look again next pass */
+			if ((u32)atomic_read(&regions->state[region]) & RS_PENDING)
+				next_due = now;
 		}
 		mutex_unlock(lock);
 	}

@@ -212,6 +212,11 @@ void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
 	*worker = 0;
 }
 
+bool rst_window_pristine(struct rst_env *env)
+{
+	return true;	/* a new emulated host for every case */
+}
+
 bool rst_have_thp(void)
 {
 	return false;
