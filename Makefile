@@ -8,7 +8,12 @@
 #                tests, then the suite under TSan; each run ends
 #                "N passed, N failed[, N skipped]"; then the reliability
 #                run (stress under ASan and TSan, fuzz-ci, fault sweep,
-#                hostile input), bounded to about 2 minutes
+#                hostile input), bounded to about 2 minutes; then
+#                make kernel-check
+#   make kernel-check   the patch series on Debian's linux-source-6.12,
+#                KUnit in QEMU, W=1 and checkpatch (scripts/kernel-check.sh;
+#                KSRC=/path uses an existing 6.12 tree instead of the
+#                package, KBUILD_DIR picks where the build tree lives)
 #   make bench   rmp-sync-bench: rmp_sync against upstream per transition,
 #                per region, per core, recovery pass and workload (-O2,
 #                no sanitizers, < 2 minutes); BENCH_ARGS=--json for JSON
@@ -43,6 +48,11 @@ check: build
 	$(MAKE) -s -C $(HARNESS) benchtest
 	$(MAKE) -s -C $(HARNESS) tsan
 	$(MAKE) -s -C $(HARNESS) reliability
+	$(MAKE) -s kernel-check
+
+# The kernel side alone (README "In the kernel").
+kernel-check:
+	scripts/kernel-check.sh
 
 # Only the reliability run (README "Reliability").
 reliability: build
@@ -63,4 +73,4 @@ bench-callgrind: deps
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check reliability demo bench bench-callgrind clean
+.PHONY: all deps build check kernel-check reliability demo bench bench-callgrind clean

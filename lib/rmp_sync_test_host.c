@@ -24,12 +24,16 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/completion.h>
 #include <linux/jiffies.h>
+#include <linux/kthread.h>
 #include <linux/mm.h>
+#include <linux/mutex.h>
 #include <linux/rmp_sync.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
+#include <linux/vmstat.h>
 #include <asm/set_memory.h>
 #include "rmp_sync_test_host.h"
 
@@ -55,6 +59,55 @@ struct rst_khost {
 	u64 ro[RST_MAX_RO];
 	unsigned int nr_ro;
 };
+
+/*
+ * One window is kept between cases: allocating and freeing 2 GiB for each
+ * case costs seconds under KASAN in QEMU.  rst_host_exit() frees it when
+ * the suite ends.  Protected by rst_window_lock.
+ */
+static DEFINE_MUTEX(rst_window_lock);
+static struct page *rst_window_cache;
+
+static struct page *rst_window_get(void)
+{
+	struct page *window;
+
+	mutex_lock(&rst_window_lock);
+	window = rst_window_cache;
+	rst_window_cache = NULL;
+	mutex_unlock(&rst_window_lock);
+#ifdef CONFIG_CONTIG_ALLOC
+	/* RST_WINDOW_PAGES is a power of two: the range is aligned to its size. */
+	if (!window)
+		window = alloc_contig_pages(RST_WINDOW_PAGES, GFP_KERNEL | __GFP_NOWARN,
+					    first_online_node, NULL);
+#endif
+	return window;
+}
+
+static void rst_window_put(struct page *window)
+{
+	mutex_lock(&rst_window_lock);
+	if (!rst_window_cache) {
+		rst_window_cache = window;
+		window = NULL;
+	}
+	mutex_unlock(&rst_window_lock);
+	if (window)
+		free_contig_range(page_to_pfn(window), RST_WINDOW_PAGES);
+}
+
+void rst_host_exit(void)
+{
+	struct page *window;
+
+	mutex_lock(&rst_window_lock);
+	window = rst_window_cache;
+	rst_window_cache = NULL;
+	mutex_unlock(&rst_window_lock);
+	if (window)
+		free_contig_range(page_to_pfn(window), RST_WINDOW_PAGES);
+}
 
 static struct rst_khost *rst_host(struct rst_env *env)
 {
@@ -248,7 +301,7 @@ static void rst_env_destroy(void *ctx)
 	rmp_sync_swrmp_destroy(env->rmp);
 	env->rmp = NULL;
 	rst_window_restore(h);
-	free_contig_range(page_to_pfn(h->window), h->nr_pages);
+	rst_window_put(h->window);
 	kvfree(h->boot_level);
 	kfree(h);
 	env->host = NULL;
@@ -296,12 +349,8 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	h->nr_pages = RST_WINDOW_PAGES;
 	nr_regions = h->nr_pages / RMP_SYNC_REGION_PAGES;
 	h->boot_level = kvcalloc(nr_regions, 1, GFP_KERNEL);
-#ifdef CONFIG_CONTIG_ALLOC
-	/* nr_pages is a power of two: the range is aligned to its size. */
 	if (h->boot_level)
-		h->window = alloc_contig_pages(h->nr_pages, GFP_KERNEL | __GFP_NOWARN,
-					       first_online_node, NULL);
-#endif
+		h->window = rst_window_get();
 	if (!h->window) {
 		kvfree(h->boot_level);
 		kfree(h);
@@ -505,6 +554,49 @@ int rst_background_start(struct kunit *test, struct rst_env *env)
 	return kunit_add_action_or_reset(test, rst_background_stop, env);
 }
 
+struct rst_thread {
+	void (*fn)(void *arg, unsigned int id);
+	void *arg;
+	unsigned int id;
+	struct completion done;
+};
+
+static int rst_thread_fn(void *data)
+{
+	struct rst_thread *t = data;
+
+	t->fn(t->arg, t->id);
+	complete(&t->done);
+	return 0;
+}
+
+int rst_run_threads(struct rst_env *env, unsigned int n,
+		    void (*fn)(void *arg, unsigned int id), void *arg)
+{
+	struct rst_thread *t = kcalloc(n, sizeof(*t), GFP_KERNEL);
+	unsigned int i, started = 0;
+	int ret = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		struct task_struct *task;
+
+		t[i] = (struct rst_thread){ .fn = fn, .arg = arg, .id = i };
+		init_completion(&t[i].done);
+		task = kthread_run(rst_thread_fn, &t[i], "rmp_sync_test/%u", i);
+		if (IS_ERR(task)) {
+			ret = PTR_ERR(task);
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		wait_for_completion(&t[i].done);
+	kfree(t);
+	return ret;
+}
+
 bool rst_window_pristine(struct rst_env *env)
 {
 	struct rst_khost *h = rst_host(env);
@@ -514,6 +606,21 @@ bool rst_window_pristine(struct rst_env *env)
 		if (h->boot_level[i] != PG_LEVEL_1G)
 			return false;
 	return true;
+}
+
+bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
+{
+	unsigned long *ev = kcalloc(NR_VM_EVENT_ITEMS, sizeof(*ev), GFP_KERNEL);
+
+	*l2 = 0;
+	*l3 = 0;
+	if (!ev)
+		return false;
+	all_vm_events(ev);
+	*l2 = ev[DIRECT_MAP_LEVEL2_COLLAPSE];
+	*l3 = ev[DIRECT_MAP_LEVEL3_COLLAPSE];
+	kfree(ev);
+	return IS_ENABLED(CONFIG_VM_EVENT_COUNTERS) && system_state == SYSTEM_RUNNING;
 }
 
 bool rst_have_thp(void)

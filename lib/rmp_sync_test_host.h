@@ -60,6 +60,14 @@ static inline void rst_kick(void *priv)
 		env->kick_fn(NULL);
 }
 
+/*
+ * Run @fn(@arg, id) on @n threads at once (kthreads in the kernel,
+ * pthreads in userspace) and wait for all of them: 0 or -errno.
+ */
+int rst_run_threads(struct rst_env *env, unsigned int n,
+		    void (*fn)(void *arg, unsigned int id), void *arg);
+/* Release what the host keeps between cases; the suite's exit calls it. */
+void rst_host_exit(void);
 /* Build host + instance, owned by @test: torn down when the case ends. */
 struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts);
 /* A host write to @pfn from @cpu: 0, -EFAULT (RMP #PF), other -errno. */
@@ -92,6 +100,12 @@ void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
  * foreign splits stay in the real direct map.
  */
 bool rst_window_pristine(struct rst_env *env);
+/*
+ * The vmstat events direct_map_level{2,3}_collapses; true if the host
+ * counts them now (the kernel once the system runs, as for the split
+ * events; never in userspace, which has no vmstat).
+ */
+bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3);
 /* Is khugepaged built in (CONFIG_TRANSPARENT_HUGEPAGE)? */
 bool rst_have_thp(void);
 /* Fail the @nth allocation from now in the core; false if unsupported. */

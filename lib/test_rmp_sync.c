@@ -156,14 +156,16 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 {
 	const struct rst_pos *pos = test->param_value;
 	struct rmp_sync_region_info info;
-	u64 dm0[3], dm[3], pfn, flushes;
+	u64 dm0[3], dm[3], pfn, flushes, ev2[2], ev3[2];
 	struct rst_env *env;
 	struct rmp_sync_stats st;
+	bool counted;
 
 	env = env_default(test);
 	pfn = env->base + pos->off;
 	KUNIT_ASSERT_LT(test, pfn, env->base + env->nr_pages);
 	rst_directmap(env, &dm0[0], &dm0[1], &dm0[2]);
+	rst_vm_events(env, &ev2[0], &ev3[0]);
 	expect_region_safe(test, env, pfn);	/* primes every CPU's TLB */
 
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x1000, PG_LEVEL_4K,
@@ -202,6 +204,13 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, st.recovery_flushes, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
 	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	/*
+	 * vmstat: every collapse counted once the system runs; none before,
+	 * like the split events (a built-in suite runs before that).
+	 */
+	counted = rst_vm_events(env, &ev2[1], &ev3[1]);
+	KUNIT_EXPECT_EQ(test, ev2[1] - ev2[0], counted ? st.collapses_2m : 0);
+	KUNIT_EXPECT_EQ(test, ev3[1] - ev3[0], counted ? st.collapses_1g : 0);
 	expect_region_safe(test, env, pfn);
 	expect_consistent(test, env, pfn);
 }
@@ -810,7 +819,21 @@ static void rmp_sync_test_background(struct kunit *test)
 	/* the next candidate kicks again */
 	make_candidates(test, env, env->base + 9 * RP, 1);
 	KUNIT_EXPECT_EQ(test, atomic_read(&env->kicks), 8);
+	/*
+	 * Its 1G step fails for a moment (the 2nd collapse call): with nothing
+	 * queued any more, the pass still asks to run again, and the next one
+	 * restores the 1G leaf.
+	 */
+	rmp_sync_fault_arm(rst_fault(env, RST_FAULT_COLLAPSE), 2, 1, -EBUSY);
+	env->clock_ms += 1000;
+	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), 250U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 1U);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 0U);
+	KUNIT_EXPECT_EQ(test, pass.pending_left, 0U);
+	rmp_sync_fault_arm(rst_fault(env, RST_FAULT_COLLAPSE), 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 1U);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_consistent(test, env, env->base);
 }
 
@@ -930,6 +953,121 @@ static void rmp_sync_test_backoff(struct kunit *test)
 	expect_consistent(test, env, pfn);
 }
 
+/* ---- concurrency on the real (or emulated) direct map -------------------- */
+
+#define RST_MT_THREADS		4
+#define RST_MT_OPS		600
+#define RST_MT_OWN		4	/* regions each thread owns */
+
+struct rst_mt {
+	struct rst_env *env;
+	u64 first;		/* thread i owns RST_MT_OWN regions from here */
+	u64 shared;		/* one region every thread flips */
+	atomic_t applied, refused, faults, errors;
+	atomic_t running;	/* workers still issuing transitions */
+};
+
+static u64 rst_mt_rand(u64 *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/*
+ * One CPU's work: flip random pages of its own regions (then write a
+ * hypervisor-owned page of them: S1) and of the shared region; thread 0
+ * also runs recovery passes and lock-free look-ups while the others work.
+ */
+static void rst_mt_worker(void *arg, unsigned int id)
+{
+	struct rst_mt *mt = arg;
+	struct rst_env *env = mt->env;
+	u64 s = 0x9e3779b97f4a7c15ULL * (id + 1);
+	unsigned int i;
+
+	for (i = 0; i < RST_MT_OPS; i++) {
+		bool shared = rst_mt_rand(&s) % 4 == 0;
+		u64 region = shared ? mt->shared :
+			     mt->first + (id * RST_MT_OWN + rst_mt_rand(&s) % RST_MT_OWN) * RP;
+		u64 pfn = region + rst_mt_rand(&s) % RP;
+		struct rmp_sync_region_info info;
+		struct rmp_sync_rmp_entry e;
+		int ret;
+
+		rst_entry(env, pfn, &e);
+		ret = e.assigned ? shared_4k(env, pfn) : priv_4k(env, pfn);
+		if (!ret)
+			atomic_inc(&mt->applied);
+		else if (shared && (ret == -EINVAL || ret == -EBUSY))
+			atomic_inc(&mt->refused);	/* another CPU got there first */
+		else
+			atomic_inc(&mt->errors);
+		if (!shared) {
+			/* a hypervisor-owned page of this thread's region */
+			u64 p = region + rst_mt_rand(&s) % RP;
+
+			rst_entry(env, p, &e);
+			if (!e.assigned && rst_write(env, 0, p))
+				atomic_inc(&mt->faults);
+		}
+		if (id == 0 && i % 16 == 0) {
+			if (rmp_sync_recover(env->rs, 8, true, NULL) < 0)
+				atomic_inc(&mt->errors);
+			rmp_sync_region_info(env->rs, mt->shared, &info);
+		}
+		if (i % 64 == 0)
+			cond_resched();
+	}
+	atomic_dec(&mt->running);
+}
+
+/*
+ * Four CPUs at once: disjoint and shared regions, recovery running under
+ * them, and every write to a hypervisor-owned page checked (S1); at the end
+ * S3 over every region touched and S2 after a final recovery.
+ */
+static void rmp_sync_test_concurrent(struct kunit *test)
+{
+	struct rst_mt *mt;
+	struct rst_env *env;
+	u64 p, last;
+
+	env = env_default(test);
+	mt = kunit_kzalloc(test, sizeof(*mt), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, mt);
+	mt->env = env;
+	mt->first = env->base + 8 * RP;
+	mt->shared = env->base + 2 * RP;
+	last = mt->first + RST_MT_THREADS * RST_MT_OWN * RP;
+	KUNIT_ASSERT_LE(test, last, env->base + env->nr_pages);
+	atomic_set(&mt->running, RST_MT_THREADS);
+
+	KUNIT_ASSERT_EQ(test, rst_run_threads(env, RST_MT_THREADS, rst_mt_worker, mt), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mt->running), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mt->faults), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&mt->errors), 0);
+	KUNIT_EXPECT_GT(test, atomic_read(&mt->applied), RST_MT_THREADS * RST_MT_OPS / 2);
+	KUNIT_EXPECT_EQ(test, rst_rmp_faults(env), 0ULL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->base, last - env->base, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	kunit_info(test, "%d transitions applied, %d refused (shared region races), %d threads",
+		   atomic_read(&mt->applied), atomic_read(&mt->refused), RST_MT_THREADS);
+
+	/* S2: give every page back; one recovery restores the boot layout */
+	for (p = env->base; p < last; p++) {
+		struct rmp_sync_rmp_entry e;
+
+		rst_entry(env, p, &e);
+		if (e.assigned)
+			KUNIT_ASSERT_EQ(test, shared_4k(env, p), 0);
+	}
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, env->base);
+}
+
 /*
  * The kernel's background recovery runs the passes by itself: khugepaged,
  * or the fallback work when THP is off and khugepaged does not run.
@@ -973,6 +1111,13 @@ static void rmp_sync_test_background_runner(struct kunit *test)
 	}
 	kunit_info(test, "recovered in %u ms: %lu khugepaged passes, %lu worker passes",
 		   waited, k1 - k0, w1 - w0);
+	kunit_info(test, "splits %llu (1G %llu), collapses 2M %llu 1G %llu, refused: layout %llu attr %llu foreign %llu, throttled %llu, level %d",
+		   (unsigned long long)st.splits, (unsigned long long)st.splits_1g,
+		   (unsigned long long)st.collapses_2m, (unsigned long long)st.collapses_1g,
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_LAYOUT],
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_ATTR],
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_FOREIGN],
+		   (unsigned long long)st.throttled, rst_level(env, env->base));
 	expect_consistent(test, env, env->base);
 }
 
@@ -1949,6 +2094,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_backoff),
 	KUNIT_CASE(rmp_sync_test_collapse_private),
 	KUNIT_CASE(rmp_sync_test_background_runner),
+	KUNIT_CASE(rmp_sync_test_concurrent),
 	KUNIT_CASE(rmp_sync_test_no_1g),
 	KUNIT_CASE(rmp_sync_test_eager),
 	KUNIT_CASE(rmp_sync_test_upstream_mode),
@@ -1967,8 +2113,14 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	{}
 };
 
+static void rmp_sync_test_suite_exit(struct kunit_suite *suite)
+{
+	rst_host_exit();
+}
+
 static struct kunit_suite rmp_sync_test_suite = {
 	.name = "rmp_sync",
+	.suite_exit = rmp_sync_test_suite_exit,
 	.test_cases = rmp_sync_test_cases,
 };
 

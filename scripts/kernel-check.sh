@@ -9,15 +9,18 @@
 #
 # Steps:
 #   deps       apt-get the toolchain, QEMU, ccache and linux-source-6.12
-#   tree       unpack /usr/src/linux-source-6.12.tar.xz into $KBUILD_DIR,
-#              commit it as "base", git am patches/, copy the new files in
+#   tree       unpack /usr/src/linux-source-6.12.tar.xz (or copy $KSRC) into
+#              $KBUILD_DIR, commit it as "base", git am patches/, copy the
+#              new files in; later runs reset to "base" and re-apply
 #   kunit      kunit.py run with lib/.kunitconfig, '-cpu max' (pdpe1gb)
 #   w1         W=1 build of the touched objects with KVM_AMD_SEV=y,
 #              TRANSPARENT_HUGEPAGE=y, X86_RMP_SYNC=y
 #   checkpatch checkpatch.pl --strict on every patch and new kernel file
 #
-# Environment: KBUILD_DIR (default: .kbuild in the repository, git-ignored),
-# JOBS (default 2), KUNIT_TIMEOUT (seconds, default 3600).
+# Environment: KSRC (an existing Linux 6.12 source tree to use instead of
+# the linux-source-6.12 package; copied, not modified), KBUILD_DIR (default:
+# .kbuild in the repository, git-ignored), JOBS (default 2), KUNIT_TIMEOUT
+# (seconds, default 3600).
 # Exits non-zero if any step fails; the KUnit summary line is printed.
 
 set -u -o pipefail
@@ -56,8 +59,8 @@ say() { printf '\n=== %s\n' "$*"; }
 step_deps() {
 	say "deps"
 	local pkgs="build-essential bc bison flex libelf-dev libssl-dev python3
-		    qemu-system-x86 ccache git rsync cpio kmod xz-utils
-		    linux-source-6.12"
+		    qemu-system-x86 ccache git rsync cpio kmod xz-utils"
+	[ -n "${KSRC:-}" ] || pkgs="$pkgs linux-source-6.12"
 	local missing=""
 	for p in $pkgs; do
 		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
@@ -73,7 +76,14 @@ step_tree() {
 	mkdir -p "$KBUILD_DIR" || return 1
 	if [ ! -d "$SRC/.git" ]; then
 		rm -rf "$SRC"
-		tar -C "$KBUILD_DIR" -xf "$TARBALL" || return 1
+		if [ -n "${KSRC:-}" ]; then
+			# an existing 6.12 tree: copied, never modified
+			grep -q "^PATCHLEVEL = 12$" "$KSRC/Makefile" ||
+				{ echo "KSRC=$KSRC: not a Linux 6.12 tree"; return 1; }
+			rsync -a --exclude .git "$KSRC"/ "$SRC"/ || return 1
+		else
+			tar -C "$KBUILD_DIR" -xf "$TARBALL" || return 1
+		fi
 		# Debian's top-level .gitignore ignores everything: add with -f.
 		(cd "$SRC" && git init -q &&
 		 git add -f -A . >/dev/null &&
@@ -100,7 +110,7 @@ step_kunit() {
 	 python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 		--kunitconfig=lib/.kunitconfig --timeout="$KUNIT_TIMEOUT" \
 		--jobs="$JOBS" --make_options 'CC=ccache gcc' \
-		--qemu_args='-cpu max -smp 2 -m 16G') 2>&1 | tee "$log"
+		--qemu_args='-cpu max -smp 4 -m 16G') 2>&1 | tee "$log"
 	local rc=$?
 	grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
 	return $rc

@@ -1117,6 +1117,20 @@ int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay
 }
 EXPORT_SYMBOL_GPL(rmp_sync_recover);
 
+/*
+ * Is there anything for a pass to do: a queued candidate, or a 1G range
+ * whose collapse must be tried again (a transient backend error)?  The
+ * resize lock is held.
+ */
+static bool rs_work_left(struct rmp_sync *rs)
+{
+	struct rmp_sync_regions *regions = rs_regions(rs);
+
+	return atomic_long_read(&rs->regions_pending) ||
+	       (READ_ONCE(rs->knob[RMP_SYNC_KNOB_DEFRAG_1G]) &&
+		!bitmap_empty(regions->gb_pending, regions->nr_gb));
+}
+
 /**
  * rmp_sync_background() - one background pass, as the knobs say.
  * @rs: the synchronizer.
@@ -1136,17 +1150,22 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 {
 	unsigned int sleep_ms = READ_ONCE(rs->knob[RMP_SYNC_KNOB_SCAN_SLEEP_MS]);
 	struct rmp_sync_pass local;
+	bool work;
 	u64 now;
 
 	if (!pass)
 		pass = &local;
 	memset(pass, 0, sizeof(*pass));
-	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED ||
-	    !atomic_long_read(&rs->regions_pending))
+	if (READ_ONCE(rs->mode) < RMP_SYNC_MODE_DEFERRED)
 		return RMP_SYNC_IDLE;
 
 	percpu_down_read(&rs->resize);
 	mutex_lock(&rs->recover_lock);
+	if (!rs_work_left(rs)) {
+		mutex_unlock(&rs->recover_lock);
+		percpu_up_read(&rs->resize);
+		return RMP_SYNC_IDLE;
+	}
 	now = rs_now(rs);
 	if (rs->rl_second == now / MSEC_PER_SEC &&
 	    rs->rl_flushes >= READ_ONCE(rs->knob[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC])) {
@@ -1160,10 +1179,11 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 		rs_recover_locked(rs, READ_ONCE(rs->knob[RMP_SYNC_KNOB_REGIONS_TO_SCAN]),
 				  false, pass);
 	}
+	work = rs_work_left(rs);
 	mutex_unlock(&rs->recover_lock);
 	percpu_up_read(&rs->resize);
 	rs_trace_pass(pass, true);
-	return pass->pending_left ? sleep_ms : RMP_SYNC_IDLE;
+	return work ? sleep_ms : RMP_SYNC_IDLE;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_background);
 

@@ -212,9 +212,61 @@ void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
 	*worker = 0;
 }
 
+struct rst_thread {
+	void (*fn)(void *arg, unsigned int id);
+	void *arg;
+	unsigned int id;
+	pthread_t tid;
+};
+
+static void *rst_thread_fn(void *data)
+{
+	struct rst_thread *t = data;
+
+	rcu_register_thread();
+	t->fn(t->arg, t->id);
+	rcu_unregister_thread();
+	return NULL;
+}
+
+int rst_run_threads(struct rst_env *env, unsigned int n,
+		    void (*fn)(void *arg, unsigned int id), void *arg)
+{
+	struct rst_thread *t = calloc(n, sizeof(*t));
+	unsigned int i, started = 0;
+	int ret = 0;
+
+	if (!t)
+		return -ENOMEM;
+	for (i = 0; i < n; i++) {
+		t[i] = (struct rst_thread){ .fn = fn, .arg = arg, .id = i };
+		if (pthread_create(&t[i].tid, NULL, rst_thread_fn, &t[i])) {
+			ret = -EAGAIN;
+			break;
+		}
+		started++;
+	}
+	for (i = 0; i < started; i++)
+		pthread_join(t[i].tid, NULL);
+	free(t);
+	return ret;
+}
+
+void rst_host_exit(void)
+{
+	/* nothing is kept between cases here */
+}
+
 bool rst_window_pristine(struct rst_env *env)
 {
 	return true;	/* a new emulated host for every case */
+}
+
+bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
+{
+	*l2 = 0;
+	*l3 = 0;
+	return false;	/* the emulated host keeps DirectMap counts, not vmstat */
 }
 
 bool rst_have_thp(void)

@@ -179,6 +179,17 @@ extern long kshim_live_allocs;
 #define kvfree(p) kshim_free(p)
 #define bitmap_zalloc(n, g) ((unsigned long *)kshim_alloc(BITS_TO_LONGS(n) * sizeof(long), true))
 #define bitmap_free(p) kshim_free(p)
+
+static inline bool bitmap_empty(const unsigned long *map, unsigned long nbits)
+{
+	unsigned long i;
+
+	for (i = 0; i < nbits; i++)
+		if (__atomic_load_n(&map[i / BITS_PER_LONG], __ATOMIC_RELAXED) &
+		    (1UL << (i % BITS_PER_LONG)))
+			return false;
+	return true;
+}
 size_t kshim_alloc_size(const void *p);
 #define ksize(p) kshim_alloc_size(p)
 
