@@ -1367,11 +1367,13 @@ static void rmp_sync_test_random(struct kunit *test)
 	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 20 };
 	u64 seed = rst_seed(test), s = seed, first, p;
 	unsigned int step, ok = 0, rejected = 0;
+	u64 dm[3][3];	/* DirectMap 4K/2M/1G leaves: before, during, after */
 	struct rmp_sync_rmp_entry e;
 	struct rst_env *env;
 	bool leaked = false;
 
 	env = rst_env_create(test, &o);
+	rst_directmap(env, &dm[0][0], &dm[0][1], &dm[0][2]);
 	/* three regions before and three after the first 1G boundary */
 	first = env->base + GBP - 3 * RP;
 	for (step = 0; step < RST_RANDOM_STEPS; step++) {
@@ -1417,6 +1419,7 @@ static void rmp_sync_test_random(struct kunit *test)
 				    "step %u seed %llu", step, (unsigned long long)seed);
 	}
 
+	rst_directmap(env, &dm[1][0], &dm[1][1], &dm[1][2]);
 	/* quiesce: give everything back, then recover */
 	for (p = first; p < first + RST_RANDOM_REGIONS * RP; p++) {
 		struct rmp_sync_region_info info;
@@ -1437,7 +1440,14 @@ static void rmp_sync_test_random(struct kunit *test)
 		KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	for (p = first; p < first + RST_RANDOM_REGIONS * RP; p += RP)
 		expect_region_safe(test, env, p);
+	rst_directmap(env, &dm[2][0], &dm[2][1], &dm[2][2]);
 	kunit_info(test, "%u operations applied, %u refused", ok, rejected);
+	kunit_info(test, "direct map 4K/2M/1G leaves: before %llu/%llu/%llu, after the churn %llu/%llu/%llu, after recovery %llu/%llu/%llu",
+		   (unsigned long long)dm[0][0], (unsigned long long)dm[0][1],
+		   (unsigned long long)dm[0][2], (unsigned long long)dm[1][0],
+		   (unsigned long long)dm[1][1], (unsigned long long)dm[1][2],
+		   (unsigned long long)dm[2][0], (unsigned long long)dm[2][1],
+		   (unsigned long long)dm[2][2]);
 }
 
 /* ---- allocation failures in the core ----------------------------------- */

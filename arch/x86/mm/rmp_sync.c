@@ -140,7 +140,7 @@ struct rmp_sync {
 	struct mutex locks[RMP_SYNC_NR_LOCKS];
 	/*
 	 * One recovery pass at a time; protects recover_cursor, next_due_ms
-	 * (no candidate is due before it, unless queued_new) and the flush
+	 * (no candidate seen by the last scan is due before it) and the flush
 	 * budget: rl_flushes passes flushed in clock second rl_second.
 	 */
 	struct mutex recover_lock;
@@ -148,8 +148,11 @@ struct rmp_sync {
 	u64 next_due_ms;
 	u64 rl_second;
 	unsigned int rl_flushes;
-	/* A candidate was queued since the last full scan (lockless). */
-	atomic_t queued_new;
+	/*
+	 * Earliest due time (clock ms, as unsigned long) of the candidates
+	 * queued since the last pass took it; ULONG_MAX: none.  Lockless.
+	 */
+	atomic_long_t new_due;
 
 	/* Protects leaked, nr_leaked, leaked_cap: sorted leaked PFNs. */
 	struct mutex leak_lock;
@@ -310,6 +313,16 @@ static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
 	return !rs_wait_ms(rs, w, now_ms);
 }
 
+/* A candidate falls due at @due_ms: the next pass must not skip its scan. */
+static void rs_note_due(struct rmp_sync *rs, u64 due_ms)
+{
+	long old = atomic_long_read(&rs->new_due);
+
+	while ((unsigned long)old > due_ms &&
+	       !atomic_long_try_cmpxchg(&rs->new_due, &old, (long)due_ms))
+		;
+}
+
 /*
  * Is a region with word @w a collapse candidate under @mode?  With
  * collapse_private off, only a region wholly back with the hypervisor is:
@@ -361,7 +374,6 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 		if (!(new & RS_PENDING)) {
 			atomic_long_dec(&rs->regions_pending);
 		} else {
-			atomic_set(&rs->queued_new, 1);
 			atomic_long_inc(&rs->regions_pending);
 		}
 	}
@@ -751,8 +763,13 @@ out:
 	mutex_unlock(lock);
 	percpu_up_read(&rs->resize);
 	/* A new candidate (not the split's passing moment): wake recovery. */
-	if ((w & ~entry & RS_PENDING) && rs->cfg.kick)
-		rs->cfg.kick(rs->cfg.kick_priv);
+	if (w & ~entry & RS_PENDING) {
+		u64 now = rs_now(rs);
+
+		rs_note_due(rs, now + rs_wait_ms(rs, w, now));
+		if (rs->cfg.kick)
+			rs->cfg.kick(rs->cfg.kick_priv);
+	}
 	return ret;
 }
 
@@ -940,8 +957,11 @@ next:
 		mutex_unlock(lock);
 	}
 	percpu_up_read(&rs->resize);
-	if (kick && rs->cfg.kick)
-		rs->cfg.kick(rs->cfg.kick_priv);
+	if (kick) {
+		rs_note_due(rs, 0);
+		if (rs->cfg.kick)
+			rs->cfg.kick(rs->cfg.kick_priv);
+	}
 	if (ret)
 		pr_warn_ratelimited("leaked pages near PFN 0x%llx not recorded; region refused\n",
 				    (unsigned long long)(end - 1));
@@ -1008,15 +1028,16 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 			      bool ignore_delay, struct rmp_sync_pass *pass)
 {
 	struct rmp_sync_regions *regions = rs_regions(rs);
-	u64 now = rs_now(rs), next_due = U64_MAX, i, gb;
+	u64 now = rs_now(rs), next_due = U64_MAX, fresh, i, gb;
 	bool flush = false;
 
 	/*
-	 * Nothing can be due before next_due_ms unless a candidate was queued
-	 * since (a changed delay knob or mode re-queues too): skip the scan.
+	 * Nothing is due before next_due_ms, nor before the due time of what
+	 * was queued since: skip the scan until then.
 	 */
-	if (!atomic_xchg(&rs->queued_new, 0) && !ignore_delay &&
-	    now < rs->next_due_ms)
+	fresh = (unsigned long)atomic_long_xchg(&rs->new_due, -1L);
+	rs->next_due_ms = min(rs->next_due_ms, fresh);
+	if (!ignore_delay && now < rs->next_due_ms)
 		goto gb;
 
 	for (i = 0; i < regions->nr && pass->examined < budget; i++) {
@@ -1257,6 +1278,7 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	rs->knob[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS] = cfg->collapse_delay_ms;
 	rs->knob[RMP_SYNC_KNOB_DEFRAG_1G] = cfg->defrag_1g;
 	rs->rl_second = U64_MAX;
+	atomic_long_set(&rs->new_due, -1L);
 	RCU_INIT_POINTER(rs->regions,
 			 rs_alloc_regions(cfg->nr_pages >> RMP_SYNC_REGION_SHIFT));
 	if (!rcu_dereference_protected(rs->regions, true) ||
@@ -1368,6 +1390,7 @@ static void rs_requeue(struct rmp_sync *rs, unsigned int *field, unsigned int va
 		cond_resched();
 	}
 	percpu_up_read(&rs->resize);
+	rs_note_due(rs, 0);
 	if (atomic_long_read(&rs->regions_pending) && rs->cfg.kick)
 		rs->cfg.kick(rs->cfg.kick_priv);
 }
@@ -1429,7 +1452,7 @@ int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
 		rs_requeue(rs, &rs->knob[knob], val);
 	else
 		WRITE_ONCE(rs->knob[knob], val);
-	atomic_set(&rs->queued_new, 1);	/* due times may have moved */
+	rs_note_due(rs, 0);	/* due times may have moved: scan again */
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_set_knob);

@@ -80,10 +80,13 @@ typedef unsigned long long ull;
 #define ALIGN_DOWN(x, a) ((x) & ~((typeof(x))(a) - 1))
 #define ALIGN(x, a) ALIGN_DOWN((x) + (a) - 1, (a))
 #define DIV_ROUND_UP(n, d) (((n) + (d) - 1) / (d))
-#define min(a, b) ((a) < (b) ? (a) : (b))
-#define max(a, b) ((a) > (b) ? (a) : (b))
-#define min_t(t, a, b) ((t)(a) < (t)(b) ? (t)(a) : (t)(b))
-#define max_t(t, a, b) ((t)(a) > (t)(b) ? (t)(a) : (t)(b))
+/* Each argument evaluated once, as the kernel's. */
+#define min(a, b) ({ __typeof__(a) __a = (a); __typeof__(b) __b = (b);	\
+		     __a < __b ? __a : __b; })
+#define max(a, b) ({ __typeof__(a) __a = (a); __typeof__(b) __b = (b);	\
+		     __a > __b ? __a : __b; })
+#define min_t(t, a, b) ({ t __a = (a); t __b = (b); __a < __b ? __a : __b; })
+#define max_t(t, a, b) ({ t __a = (a); t __b = (b); __a > __b ? __a : __b; })
 #define swap(a, b) do { typeof(a) __t = (a); (a) = (b); (b) = __t; } while (0)
 #define BUILD_BUG_ON(c) _Static_assert(!(c), #c)
 #define container_of(p, t, m) ((t *)((char *)(p) - offsetof(t, m)))
@@ -148,6 +151,10 @@ typedef struct { long counter; } atomic_long_t;
 #define atomic_long_dec(v) ((void)__atomic_sub_fetch(&(v)->counter, 1, __ATOMIC_SEQ_CST))
 #define atomic_long_add(i, v) ((void)__atomic_add_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
 #define atomic_long_sub(i, v) ((void)__atomic_sub_fetch(&(v)->counter, (i), __ATOMIC_SEQ_CST))
+#define atomic_long_xchg(v, i) __atomic_exchange_n(&(v)->counter, (i), __ATOMIC_SEQ_CST)
+#define atomic_long_try_cmpxchg(v, o, n)				\
+	__atomic_compare_exchange_n(&(v)->counter, (o), (n), false,	\
+				    __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)
 
 /* Atomic bit operations on unsigned long bitmaps. */
 #define __kshim_bw(nr, a) ((a) + (nr) / BITS_PER_LONG)
