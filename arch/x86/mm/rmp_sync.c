@@ -370,13 +370,8 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	    ((new & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)))
 		atomic_long_add((new & RS_OURS) && (new & RS_SPLIT) ? 1 : -1,
 				&rs->regions_split);
-	if ((old ^ new) & RS_PENDING) {
-		if (!(new & RS_PENDING)) {
-			atomic_long_dec(&rs->regions_pending);
-		} else {
-			atomic_long_inc(&rs->regions_pending);
-		}
-	}
+	if ((old ^ new) & RS_PENDING)
+		atomic_long_add(new & RS_PENDING ? 1 : -1, &rs->regions_pending);
 
 	atomic_set(&regions->state[region], (int)new);
 	return new;
