@@ -24,6 +24,7 @@
 #include <kunit/test.h>
 #include <linux/atomic.h>
 #include <linux/gfp.h>
+#include <linux/cc_platform.h>
 #include <linux/completion.h>
 #include <linux/jiffies.h>
 #include <linux/kthread.h>
@@ -332,6 +333,13 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	struct rst_env *env;
 	u64 i, nr_regions;
 
+	/*
+	 * On an SNP host the live RMP and the kernel's own instance own the
+	 * direct map; a second instance over it with a software RMP would
+	 * fight them.
+	 */
+	if (cc_platform_has(CC_ATTR_HOST_SEV_SNP))
+		kunit_skip(test, "SEV-SNP host: the software RMP needs a host without SNP");
 	if (opts->no_pse)
 		kunit_skip(test, "a CPU without PSE is emulated in userspace only");
 	if (opts->no_gbpages && boot_cpu_has(X86_FEATURE_GBPAGES))
@@ -533,7 +541,15 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 
 bool rst_fail_alloc(struct rst_env *env, long nth)
 {
-	return false;	/* no allocation fault injection in the kernel host */
+	rmp_sync_fault_arm(&rmp_sync_alloc_fault, nth, 1, -ENOMEM);
+	return true;
+}
+
+bool rst_fail_alloc_fired(struct rst_env *env)
+{
+	int nth = READ_ONCE(rmp_sync_alloc_fault.nth);
+
+	return nth && atomic_read(&rmp_sync_alloc_fault.calls) >= nth;
 }
 
 static void rst_background_stop(void *ctx)

@@ -108,7 +108,12 @@ bool rst_window_pristine(struct rst_env *env);
 bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3);
 /* Is khugepaged built in (CONFIG_TRANSPARENT_HUGEPAGE)? */
 bool rst_have_thp(void);
-/* Fail the @nth allocation from now in the core; false if unsupported. */
+/*
+ * Fail the @nth allocation from now (0: disarm); false if unsupported.
+ * Userspace fails any allocation (core and host), the kernel the core's.
+ */
 bool rst_fail_alloc(struct rst_env *env, long nth);
+/* Has the allocation failure armed by rst_fail_alloc() happened? */
+bool rst_fail_alloc_fired(struct rst_env *env);
 
 #endif /* _RMP_SYNC_TEST_HOST_H */

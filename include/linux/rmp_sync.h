@@ -364,6 +364,9 @@ static inline bool rmp_sync_fault_hit(struct rmp_sync_fault *f, int *error)
 	return true;
 }
 
+/* The core's own allocations, for the tests (see rs_fail_alloc()). */
+extern struct rmp_sync_fault rmp_sync_alloc_fault;
+
 /*
  * Software RMP (arch/x86/mm/rmp_sync_swrmp.c): an RMP in memory, for KUnit in
  * QEMU (which has no SNP) and for the userspace harness.  Sparse: a 2M

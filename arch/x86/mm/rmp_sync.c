@@ -179,6 +179,21 @@ struct rmp_sync {
 	atomic_long_t rmp_updates;
 };
 
+/*
+ * should_fail()-style allocation fault injection for the tests (KUnit in
+ * QEMU and userspace): armed with rmp_sync_fault_arm(), the Nth allocation
+ * the core makes fails.  Disarmed, it costs one load per allocation.
+ */
+struct rmp_sync_fault rmp_sync_alloc_fault;
+EXPORT_SYMBOL_GPL(rmp_sync_alloc_fault);
+
+static bool rs_fail_alloc(void)
+{
+	int err;
+
+	return rmp_sync_fault_hit(&rmp_sync_alloc_fault, &err);
+}
+
 /* Names, ranges and defaults of the knobs: sysfs and the simulator use it. */
 const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS] = {
 	[RMP_SYNC_KNOB_ENABLED]			= { "enabled", 0, 1, 1 },
@@ -874,7 +889,8 @@ static bool rs_record_leak(struct rmp_sync *rs, u64 pfn)
 	mutex_lock(&rs->leak_lock);
 	if (rs->nr_leaked == rs->leaked_cap) {
 		unsigned int cap = rs->leaked_cap ? rs->leaked_cap * 2 : 16;
-		u64 *bigger = kcalloc(cap, sizeof(*bigger), GFP_KERNEL);
+		u64 *bigger = rs_fail_alloc() ? NULL :
+			      kcalloc(cap, sizeof(*bigger), GFP_KERNEL);
 
 		if (!bigger) {
 			ok = false;
@@ -1208,13 +1224,14 @@ static struct rmp_sync_regions *rs_alloc_regions(u64 nr)
 	struct rmp_sync_regions *regions;
 	u64 nr_gb = DIV_ROUND_UP(nr, RMP_SYNC_GB_REGIONS);
 
-	regions = kvzalloc(sizeof(*regions) + nr * sizeof(atomic_t), GFP_KERNEL);
+	regions = rs_fail_alloc() ? NULL :
+		  kvzalloc(sizeof(*regions) + nr * sizeof(atomic_t), GFP_KERNEL);
 	if (!regions)
 		return NULL;
 	regions->nr = nr;
 	regions->nr_gb = nr_gb;
-	regions->split_1g = bitmap_zalloc(nr_gb, GFP_KERNEL);
-	regions->gb_pending = bitmap_zalloc(nr_gb, GFP_KERNEL);
+	regions->split_1g = rs_fail_alloc() ? NULL : bitmap_zalloc(nr_gb, GFP_KERNEL);
+	regions->gb_pending = rs_fail_alloc() ? NULL : bitmap_zalloc(nr_gb, GFP_KERNEL);
 	if (!regions->split_1g || !regions->gb_pending) {
 		bitmap_free(regions->split_1g);
 		bitmap_free(regions->gb_pending);
@@ -1263,7 +1280,7 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	    cfg->collapse_delay_ms > RMP_SYNC_MAX_DELAY_MS)
 		return ERR_PTR(-EINVAL);
 
-	rs = kzalloc(sizeof(*rs), GFP_KERNEL);
+	rs = rs_fail_alloc() ? NULL : kzalloc(sizeof(*rs), GFP_KERNEL);
 	if (!rs)
 		return ERR_PTR(-ENOMEM);
 	rs->cfg = *cfg;
@@ -1276,7 +1293,7 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	atomic_long_set(&rs->new_due, -1L);
 	RCU_INIT_POINTER(rs->regions,
 			 rs_alloc_regions(cfg->nr_pages >> RMP_SYNC_REGION_SHIFT));
-	if (!rcu_dereference_protected(rs->regions, true) ||
+	if (!rcu_dereference_protected(rs->regions, true) || rs_fail_alloc() ||
 	    percpu_init_rwsem(&rs->resize)) {
 		rs_free_regions(rcu_dereference_protected(rs->regions, true));
 		kfree(rs);

@@ -279,3 +279,8 @@ bool rst_fail_alloc(struct rst_env *env, long nth)
 	__atomic_store_n(&kshim_fail_alloc_at, nth, __ATOMIC_RELAXED);
 	return true;
 }
+
+bool rst_fail_alloc_fired(struct rst_env *env)
+{
+	return !__atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
+}
