@@ -680,6 +680,48 @@ static const char *sim_plot_terminal(const char *path)
  * simulated hours (or over operations when the clock never moves).  The
  * data go to a temporary file: one block per policy.
  */
+/* A temporary data file for gnuplot, named in @data (a mkstemp template). */
+static FILE *sim_plot_data(char *data)
+{
+	int fd = mkstemp(data);
+	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
+
+	if (!f) {
+		fprintf(stderr, "rmp-sync-sim: cannot create a temporary file\n");
+		if (fd >= 0) {
+			close(fd);
+			unlink(data);
+		}
+	}
+	return f;
+}
+
+/* gnuplot, writing to @path; the data file goes when it fails. */
+static FILE *sim_gnuplot(const char *path, const char *data)
+{
+	FILE *gp = popen("gnuplot", "w");
+
+	if (!gp) {
+		unlink(data);
+		return NULL;
+	}
+	fprintf(gp, "set terminal %s\nset termoption noenhanced\nset output '%s'\n",
+		sim_plot_terminal(path), path);
+	return gp;
+}
+
+static int sim_gnuplot_close(FILE *gp, const char *data)
+{
+	int ret = pclose(gp);
+
+	unlink(data);
+	if (ret) {
+		fprintf(stderr, "rmp-sync-sim: gnuplot failed\n");
+		return -EIO;
+	}
+	return 0;
+}
+
 static int sim_plot(const char *path, const struct sim_trace *t,
 		    const struct sim_result *res, unsigned int n)
 {
@@ -689,15 +731,10 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	unsigned int i;
 	FILE *f, *gp;
 	size_t j;
-	int fd, ret;
 
-	fd = mkstemp(data);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		fprintf(stderr, "rmp-sync-sim: cannot create a temporary file\n");
-		if (fd >= 0)
-			close(fd);
+	f = sim_plot_data(data);
+	if (!f)
 		return -EIO;
-	}
 	for (i = 0; i <= n; i++) {
 		/* Block n: the lower bound, from the last policy run. */
 		const struct sim_result *r = i < n ? &res[i] : lb;
@@ -713,13 +750,9 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	}
 	fclose(f);
 
-	gp = popen("gnuplot", "w");
-	if (!gp) {
-		unlink(data);
+	gp = sim_gnuplot(path, data);
+	if (!gp)
 		return -EIO;
-	}
-	fprintf(gp, "set terminal %s\nset termoption noenhanced\nset output '%s'\n",
-		sim_plot_terminal(path), path);
 	fprintf(gp, "set title \"rmp-sync-sim: %s, %llu GiB - split 2M regions vs. the mixed-region lower bound\" noenhanced\n",
 		t->name, (ull)(t->mem_bytes >> 30));
 	fprintf(gp, "set xlabel '%s'\nset ylabel '2M regions mapped 4K'\n",
@@ -734,13 +767,7 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 dt 2 lc rgb 'black' title 'mixed (lower bound)'",
 		n);
 	fprintf(gp, "\n");
-	ret = pclose(gp);
-	unlink(data);
-	if (ret) {
-		fprintf(stderr, "rmp-sync-sim: gnuplot failed\n");
-		return -EIO;
-	}
-	return 0;
+	return sim_gnuplot_close(gp, data);
 }
 
 /*
@@ -787,15 +814,10 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	double up = res[0].es.flushes ? (double)res[0].es.flushes : 1.0;
 	unsigned int i;
 	FILE *f, *gp;
-	int fd, ret;
 
-	fd = mkstemp(data);
-	if (fd < 0 || !(f = fdopen(fd, "w"))) {
-		fprintf(stderr, "rmp-sync-sim: cannot create a temporary file\n");
-		if (fd >= 0)
-			close(fd);
+	f = sim_plot_data(data);
+	if (!f)
 		return -EIO;
-	}
 	/* Block 0: upstream, block 1: eager, block 2: the rmp_sync curve. */
 	for (i = 0; i < n; i++) {
 		const struct sim_result *r = &res[i];
@@ -808,13 +830,9 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	}
 	fclose(f);
 
-	gp = popen("gnuplot", "w");
-	if (!gp) {
-		unlink(data);
+	gp = sim_gnuplot(o->plot, data);
+	if (!gp)
 		return -EIO;
-	}
-	fprintf(gp, "set terminal %s\nset termoption noenhanced\nset output '%s'\n",
-		sim_plot_terminal(o->plot), o->plot);
 	fprintf(gp, "set title \"rmp-sync-sim: %s - fragmentation against flushes, sweeping %s\" noenhanced\n",
 		t->name, knob);
 	fprintf(gp, "set xlabel 'global TLB flushes / upstream policy' \nset ylabel 'avg split / avg mixed regions (1 = lower bound)'\n");
@@ -825,13 +843,7 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		"'' index 0 using 1:2 with points pt 5 ps 2 title 'upstream', "
 		"'' index 1 using 1:2 with points pt 9 ps 2 title 'eager'\n",
 		data, knob);
-	ret = pclose(gp);
-	unlink(data);
-	if (ret) {
-		fprintf(stderr, "rmp-sync-sim: gnuplot failed\n");
-		return -EIO;
-	}
-	return 0;
+	return sim_gnuplot_close(gp, data);
 }
 
 /*
