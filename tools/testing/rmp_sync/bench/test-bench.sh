@@ -11,28 +11,9 @@
 # Ends with "N passed, N failed"; exits 1 if anything failed.
 
 BENCH=${1:?usage: test-bench.sh PATH-TO-rmp-sync-bench [-v]}
+TEST_NAME=benchtest
 VERBOSE=${2:-}
-T=$(mktemp -d /tmp/rmp-sync-benchtest.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-PASS=0
-FAIL=0
-
-ok() {
-	PASS=$((PASS + 1))
-	[ -n "$VERBOSE" ] && echo "ok   $1"
-	return 0
-}
-
-bad() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $1: $2"
-}
-
-check() {
-	name=$1
-	shift
-	if eval "$*"; then ok "$name"; else bad "$name" "$*"; fi
-}
+. "$(dirname "$0")/../testlib.sh"
 
 # The table: every section and every target line.
 "$BENCH" --quick > "$T/out" 2> "$T/err"
@@ -82,5 +63,4 @@ done
 check help.rc '[ $? -eq 0 ]'
 check help.text 'grep -q "^usage: rmp-sync-bench" "$T/out"'
 
-echo "benchtest: $PASS passed, $FAIL failed"
-[ "$FAIL" -eq 0 ]
+finish benchtest

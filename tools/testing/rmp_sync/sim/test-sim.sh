@@ -10,29 +10,9 @@
 # Ends with "N passed, N failed"; exits 1 if anything failed.
 
 SIM=${1:?usage: test-sim.sh PATH-TO-rmp-sync-sim [-v]}
+TEST_NAME=simtest
 VERBOSE=${2:-}
-T=$(mktemp -d /tmp/rmp-sync-simtest.XXXXXX) || exit 1
-trap 'rm -rf "$T"' EXIT INT TERM
-PASS=0
-FAIL=0
-
-ok() {
-	PASS=$((PASS + 1))
-	[ -n "$VERBOSE" ] && echo "ok   $1"
-	return 0
-}
-
-bad() {
-	FAIL=$((FAIL + 1))
-	echo "FAIL $1: $2"
-}
-
-# check NAME CONDITION-TEXT: evaluate the condition, report.
-check() {
-	name=$1
-	shift
-	if eval "$*"; then ok "$name"; else bad "$name" "$*"; fi
-}
+. "$(dirname "$0")/../testlib.sh"
 
 # jget KEY FILE [POLICY]: a value from --json output (flat object, or the
 # line of POLICY in a "runs" array).
@@ -347,5 +327,4 @@ rc=$?
 check sweep.rc '[ $rc -eq 0 ]'
 check sweep.rows '[ $(grep -c "^rmp_sync collapse_delay_ms=" $T/sw) -eq 2 ] && grep -q "^upstream " $T/sw && grep -q "^eager " $T/sw'
 
-echo "$PASS passed, $FAIL failed"
-[ $FAIL -eq 0 ]
+finish
