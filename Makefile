@@ -25,19 +25,11 @@ HARNESS := tools/testing/rmp_sync
 DEPS    := gcc make liburcu-dev gnuplot-nox
 SIM     := $(HARNESS)/build/rmp-sync-sim
 PLOT    := $(HARNESS)/build/vm-churn.png
-SUDO    := $(if $(filter 0,$(shell id -u)),,sudo)
 
 all: check
 
 deps:
-	@missing=""; for p in $(DEPS); do \
-		dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; \
-	done; \
-	if [ -n "$$missing" ]; then \
-		echo "installing:$$missing"; \
-		$(SUDO) apt-get update -qq && \
-		$(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	@scripts/apt-ensure.sh $(DEPS)
 
 build: deps
 	$(MAKE) -C $(HARNESS)
@@ -67,7 +59,7 @@ bench: deps
 	$(MAKE) -s -C $(HARNESS) bench BENCH_ARGS="$(BENCH_ARGS)"
 
 bench-callgrind: deps
-	$(MAKE) -s deps DEPS=valgrind
+	@scripts/apt-ensure.sh valgrind
 	$(MAKE) -s -C $(HARNESS) bench-callgrind
 
 clean:

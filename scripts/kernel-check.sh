@@ -61,14 +61,8 @@ step_deps() {
 	local pkgs="build-essential bc bison flex libelf-dev libssl-dev python3
 		    qemu-system-x86 ccache git rsync cpio kmod xz-utils"
 	[ -n "${KSRC:-}" ] || pkgs="$pkgs linux-source-6.12"
-	local missing=""
-	for p in $pkgs; do
-		dpkg -s "$p" >/dev/null 2>&1 || missing="$missing $p"
-	done
-	if [ -n "$missing" ]; then
-		apt-get update -qq &&
-		DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $missing
-	fi
+	# shellcheck disable=SC2086
+	"$REPO/scripts/apt-ensure.sh" $pkgs
 }
 
 step_tree() {
