@@ -21,9 +21,10 @@
  *
  * Error convention of every function here: 0 or a negative errno from
  * -EINVAL (bad argument or a transition the RMP state does not allow;
- * nothing was changed), -ENOMEM, -EBUSY (RMP entry in use, retries
- * exhausted), -ENODEV (no backend), -EFAULT (the RMP refused for a reason the
- * caller could not have checked).  Raw RMP status codes never leave the core.
+ * nothing was changed), -ENOMEM, -EBUSY (a backend reported it busy),
+ * -ENODEV (no backend), -EFAULT (the RMP refused for a reason the caller
+ * could not have checked).  "In use" and "overlap" are retried until they
+ * pass.  Raw RMP status codes never leave the core.
  */
 #ifndef _LINUX_RMP_SYNC_H
 #define _LINUX_RMP_SYNC_H
@@ -240,6 +241,8 @@ struct rmp_sync_stats {
 	u64 backoffs;			/* re-splits soon after a collapse */
 	u64 throttled;			/* passes held back by the flush limit */
 	u64 rmp_updates;
+	u64 rmp_retries;		/* "in use"/"overlap" statuses retried */
+	u64 resyncs;			/* regions recounted from the RMP */
 };
 
 /**

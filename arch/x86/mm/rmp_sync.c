@@ -66,8 +66,9 @@
  *  RS_OURS       ... because rmp_sync split it (only then may it collapse it)
  *  RS_PENDING    split by us and uniform again: a collapse candidate
  *  RS_LEAKED     some pages were leaked (snp_leak_pages())
- *  RS_LEAK_LOST  a leak could not be recorded page by page: the whole region
- *                is refused from then on (see rmp_sync_leak_pages())
+ *  RS_LEAK_LOST  a leak could not be recorded page by page: the region is
+ *                never collapsed again and its count is not trusted (see
+ *                rmp_sync_leak_pages()); its transitions go on
  *  RS_PARKED     the backend refused to collapse it; not a candidate again
  *                until its next transition
  *  RS_BACKOFF    back-off level: the collapse delay is multiplied by
@@ -108,8 +109,12 @@
 /* Hashed region locks: adjacent regions never share one. */
 #define RMP_SYNC_NR_LOCKS	256
 
-/* RMPUPDATE/PSMASH "in use" or "overlap" is transient; retry this often. */
-#define RMP_SYNC_RMP_RETRIES	64
+/*
+ * RMPUPDATE/PSMASH "in use" or "overlap" is transient and retried until it
+ * passes, as Linux 6.12 does; every this many tries the CPU is offered to
+ * others.
+ */
+#define RMP_SYNC_RMP_RESCHED	64
 
 /* The region words, replaced as a whole by rmp_sync_grow() (RCU). */
 struct rmp_sync_regions {
@@ -177,6 +182,8 @@ struct rmp_sync {
 	atomic_long_t backoffs;
 	atomic_long_t throttled;
 	atomic_long_t rmp_updates;
+	atomic_long_t rmp_retries;
+	atomic_long_t resyncs;
 };
 
 /*
@@ -241,6 +248,8 @@ const struct rmp_sync_counter_desc rmp_sync_counters[] = {
 	RS_COUNTER("backoffs", backoffs),
 	RS_COUNTER("throttled", throttled),
 	RS_COUNTER("rmp_updates", rmp_updates),
+	RS_COUNTER("rmp_retries", rmp_retries),
+	RS_COUNTER("resyncs", resyncs),
 };
 EXPORT_SYMBOL_GPL(rmp_sync_counters);
 const unsigned int rmp_sync_nr_counters = ARRAY_SIZE(rmp_sync_counters);
@@ -420,23 +429,57 @@ static bool rs_rmp_transient(int status)
 }
 
 /*
+ * Is an "overlap" from the RMPUPDATE of @pfn with @st explained by the RMP:
+ * a 2M-sized assigned entry under a 4K update, or an assigned 4K-sized
+ * entry under a 2M update?  Then the region word was stale (the RMP was
+ * changed without rmp_sync), and retrying would never end; the caller
+ * recounts the region and starts over.
+ */
+static bool rs_overlap_stale(struct rmp_sync *rs, u64 pfn,
+			     const struct rmp_sync_rmp_state *st)
+{
+	struct rmp_sync_rmp_entry e;
+	unsigned int i;
+
+	if (st->level != PG_LEVEL_2M)
+		return !rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn, &e) &&
+		       e.assigned && e.level == PG_LEVEL_2M;
+	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++)
+		if (!rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e) &&
+		    e.assigned && e.level != PG_LEVEL_2M)
+			return true;
+	return false;
+}
+
+/*
  * One RMP instruction: RMPUPDATE with @st, or PSMASH when @st is NULL.  "In
  * use" and "overlap" mean another CPU holds the entry for a moment (Linux
- * 6.12 retries RMPUPDATE on overlap, KVM retries PSMASH on in-use); retry
- * them a bounded number of times, then report -EBUSY.
+ * 6.12 retries RMPUPDATE on overlap until it passes, KVM retries PSMASH on
+ * in-use).  Retry them without bound: giving up would make
+ * rmp_make_shared() fail where the hardware would have accepted, and KVM
+ * then frees a page that is still assigned (S6).
  */
 static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
 		       const struct rmp_sync_rmp_state *st)
 {
-	int tries = 0, ret;
+	unsigned long tries = 0;
+	int ret;
 
-	do {
+	for (;;) {
 		ret = st ? rs->cfg.rmp->update(rs->cfg.rmp_priv, pfn, st) :
 			   rs->cfg.rmp->psmash(rs->cfg.rmp_priv, pfn);
 		if (!rs_rmp_transient(ret))
 			break;
-		cpu_relax();
-	} while (++tries < RMP_SYNC_RMP_RETRIES);
+		/* An overlap the RMP itself explains is not going away. */
+		if (!tries && st && ret == RMP_SYNC_RMP_FAIL_OVERLAP &&
+		    rs_overlap_stale(rs, pfn, st))
+			return -ESTALE;
+		atomic_long_inc(&rs->rmp_retries);
+		if (++tries % RMP_SYNC_RMP_RESCHED)
+			cpu_relax();
+		else
+			cond_resched();
+	}
 
 	if (ret) {
 		pr_warn_ratelimited("%s failed for PFN 0x%llx: status %d\n",
@@ -454,7 +497,7 @@ static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
 {
 	int ret = rs_rmp_insn(rs, rs_region_pfn(region), NULL);
 
-	trace_psmash(rs_region_pfn(region), ret);
+	trace_rmp_sync_psmash(rs_region_pfn(region), ret);
 	if (!ret)
 		*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
 	return ret;
@@ -482,7 +525,12 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 
 	ret = rs->cfg.dmap->split(rs->cfg.dmap_priv, pfn, &old_level);
 	if (ret)
-		trace_split(pfn, old_level, rs_backoff(new), ret);
+		trace_rmp_sync_split(pfn, old_level, rs_backoff(new), ret);
+	/*
+	 * The backend samples the level under its own lock, so a 1G leaf it
+	 * reports was really there; after a failure, ask it (again under its
+	 * lock) whether the 1G step was done before the 2M step failed.
+	 */
 	if (old_level == PG_LEVEL_1G &&
 	    (!ret || rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn) < PG_LEVEL_1G)) {
 		set_bit(region / RMP_SYNC_GB_REGIONS, regions->split_1g);
@@ -510,7 +558,7 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 			level = 0;
 		}
 		new = (new & ~RS_BACKOFF) | (level << RS_BACKOFF_SHIFT) | RS_OURS;
-		trace_split(pfn, old_level, level, 0);
+		trace_rmp_sync_split(pfn, old_level, level, 0);
 		atomic_long_inc(&rs->splits);
 		atomic_long_inc(&rs->tlb_flushes);
 	} else {
@@ -566,37 +614,86 @@ struct rs_op {
 };
 
 /*
- * Can @op be applied to a region in state @w?  Everything a caller can get
- * wrong is refused here, before anything changes.
+ * Recount @region from the RMP and the leaked set, because its word
+ * disagrees with the RMP: a page was assigned or given back without
+ * rmp_sync (firmware or IOMMU set-up before the instance existed, a
+ * kexec'd kernel's guests), or a leak could not be recorded.  Counted,
+ * traced and warned about; never refused (S6).  The region lock is held.
+ * Returns the new word.
  */
-static int rs_validate(struct rmp_sync *rs, const struct rs_op *op, u32 w)
+static u32 rs_resync_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+			    u64 region, u32 w)
+{
+	u64 pfn = rs_region_pfn(region);
+	u32 new = w & ~(RS_ASSIGNED | RS_RMP_2M);
+	struct rmp_sync_rmp_entry e;
+	unsigned int assigned = 0, i;
+
+	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++) {
+		bool leaked = (w & RS_LEAKED) && rs_pfn_leaked(rs, pfn + i);
+
+		/* An entry that cannot be read counts as assigned: the safe side. */
+		if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e))
+			e.assigned = true;
+		else if (!i && e.assigned && e.level == PG_LEVEL_2M)
+			new |= RS_RMP_2M;
+		assigned += e.assigned || leaked;
+	}
+	new |= assigned;
+	if (new == w)
+		return w;
+	atomic_long_inc(&rs->resyncs);
+	trace_rmp_sync_resync(pfn, rs_assigned(w), assigned);
+	pr_warn_ratelimited("region at PFN 0x%llx: %u pages counted assigned, the RMP has %u; recounted\n",
+			    (unsigned long long)pfn, rs_assigned(w), assigned);
+	return rs_set_state(rs, regions, region, w, new);
+}
+
+/*
+ * Does the word @w contradict the RMP entry @e of the page @op changes?
+ * A page to give back must be counted, and its 2M entry known; a page to
+ * assign must leave room in the count.
+ */
+static bool rs_word_stale(const struct rs_op *op, u32 w,
+			  const struct rmp_sync_rmp_entry *e)
+{
+	bool rmp_2m = e->assigned && e->level == PG_LEVEL_2M;
+
+	if (!op->st.assigned)
+		return rs_assigned(w) < op->npages || rmp_2m != !!(w & RS_RMP_2M);
+	return op->npages == 1 &&
+	       (rs_assigned(w) >= RMP_SYNC_REGION_PAGES || (w & RS_RMP_2M));
+}
+
+/*
+ * Can @op be applied to a region in state *@w?  Refused with -EINVAL, before
+ * anything changes: a leaked or immutable page (the firmware must reclaim
+ * an immutable page first; the RMP would refuse), a page already in the
+ * requested state (for rmp_make_shared(): already safe to free), a 2M
+ * assignment over assigned pages, a 2M return without a 2M entry.  A
+ * word that disagrees with the RMP is recounted first (*@w updated), never
+ * a reason to refuse.
+ */
+static int rs_validate(struct rmp_sync *rs, struct rmp_sync_regions *regions,
+		       u64 region, const struct rs_op *op, u32 *w)
 {
 	struct rmp_sync_rmp_entry e;
-	unsigned int assigned = rs_assigned(w);
 
-	if (w & RS_LEAK_LOST)
-		return -EBUSY;
-	if (rs_range_leaked(rs, w, op->pfn, op->npages))
+	if (rs_range_leaked(rs, *w, op->pfn, op->npages))
 		return -EINVAL;
-	/*
-	 * Pages assigned behind our back (before the instance existed, or by
-	 * a path that bypassed it) are not ours to count down.
-	 */
-	if (!op->st.assigned && assigned < op->npages)
+	if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, op->pfn, &e))
 		return -EINVAL;
+	if (e.immutable || e.assigned == op->st.assigned)
+		return -EINVAL;
+	if (rs_word_stale(op, *w, &e))
+		*w = rs_resync_locked(rs, regions, region, *w);
 
 	if (op->npages == RMP_SYNC_REGION_PAGES) {
 		if (op->st.assigned)
-			return assigned ? -EINVAL : 0;
-		if (!(w & RS_RMP_2M))
+			return rs_assigned(*w) ? -EINVAL : 0;
+		if (!(*w & RS_RMP_2M))
 			return -EINVAL;
 	}
-	if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, op->pfn, &e))
-		return -EINVAL;
-	if (e.assigned == op->st.assigned)
-		return -EINVAL;
-	if (e.immutable)
-		return -EINVAL;	/* firmware must reclaim it first */
 	return 0;
 }
 
@@ -612,6 +709,9 @@ static bool rs_needs_split(struct rmp_sync *rs, enum rmp_sync_mode mode,
 		return op->npages == 1 &&
 		       rs->cfg.dmap->level(rs->cfg.dmap_priv, op->pfn) > PG_LEVEL_4K;
 	default:
+		/* A region whose count is not trusted is split on any change. */
+		if (w & RS_LEAK_LOST)
+			return !(w & RS_SPLIT);
 		return rs_mixed(assigned) && !(w & RS_SPLIT);
 	}
 }
@@ -626,30 +726,37 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 			       u64 region, u32 w, struct rmp_sync_pass *pass)
 {
+	bool want = rs_assigned(w) != 0;
 	u64 pfn = rs_region_pfn(region);
+	struct rmp_sync_rmp_entry e;
+	unsigned int i;
 	u32 new = w;
 	int res;
 
 	/*
-	 * A leaked page may still be hypervisor-owned in the RMP while it
-	 * counts as assigned; collapse only if the RMP really is uniform.
+	 * The count is no proof that the RMP is uniform: a page may have been
+	 * assigned without rmp_sync (the IOMMU's pages at SNP init, say), and
+	 * a leaked page counts as assigned while the RMP may show it
+	 * hypervisor-owned.  Read the RMP itself before mapping the region 2M
+	 * again.  A page that contradicts the count recounts the region; a
+	 * leaked hypervisor-owned page among assigned ones parks it.
 	 */
-	if ((w & RS_LEAKED) && rs_assigned(w)) {
-		struct rmp_sync_rmp_entry e;
-		unsigned int i;
-
-		for (i = 0; i < RMP_SYNC_REGION_PAGES; i++) {
-			if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e) ||
-			    !e.assigned) {
-				res = RMP_SYNC_COLLAPSE_LAYOUT;
-				trace_collapse(pfn, PG_LEVEL_2M, res);
-				goto refused;
-			}
+	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++) {
+		if (rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn + i, &e))
+			e.assigned = !want;
+		if (e.assigned == want)
+			continue;
+		if (want && rs_pfn_leaked(rs, pfn + i)) {
+			res = RMP_SYNC_COLLAPSE_LAYOUT;
+			trace_rmp_sync_collapse(pfn, PG_LEVEL_2M, res);
+			goto refused;
 		}
+		rs_resync_locked(rs, regions, region, w);
+		return false;
 	}
 
 	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, pfn, PG_LEVEL_2M);
-	trace_collapse(pfn, PG_LEVEL_2M, res);
+	trace_rmp_sync_collapse(pfn, PG_LEVEL_2M, res);
 	if (res == RMP_SYNC_COLLAPSED) {
 		u64 gb = region / RMP_SYNC_GB_REGIONS;
 
@@ -699,10 +806,15 @@ static void rs_flush(struct rmp_sync *rs, struct rmp_sync_pass *pass)
 		pass->flushes++;
 }
 
+static bool rs_leak_page_locked(struct rmp_sync *rs,
+				struct rmp_sync_regions *regions, u64 region,
+				u64 pfn, u32 *w, int *err);
+
 static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 {
 	struct rmp_sync_regions *regions;
 	u64 region = op->pfn >> RMP_SYNC_REGION_SHIFT;
+	bool restarted = false;
 	enum rmp_sync_mode mode;
 	unsigned int assigned;
 	struct mutex *lock;	/* the region lock */
@@ -720,8 +832,8 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 	mutex_lock(lock);
 	w = (u32)atomic_read(&regions->state[region]);
 	entry = w;
-
-	ret = rs_validate(rs, op, w);
+again:
+	ret = rs_validate(rs, regions, region, op, &w);
 	if (ret)
 		goto out;
 
@@ -733,19 +845,25 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 	if (rs_needs_split(rs, mode, op, w, assigned)) {
 		ret = rs_split_locked(rs, regions, region, &w);
 		if (ret)
-			goto out;
+			goto failed;
 	}
 
 	/* A 4K update inside a 2M RMP entry needs the entry smashed first. */
 	if (op->npages == 1 && (w & RS_RMP_2M)) {
 		ret = rs_psmash_locked(rs, regions, region, &w);
 		if (ret)
-			goto out;
+			goto failed;
 	}
 
 	ret = rs_rmp_insn(rs, op->pfn, &op->st);
+	if (ret == -ESTALE && !restarted) {
+		/* The RMP was changed behind our back: recount, start over. */
+		w = rs_resync_locked(rs, regions, region, w);
+		restarted = true;
+		goto again;
+	}
 	if (ret)
-		goto out;
+		goto failed;
 
 	new = (w & ~(RS_ASSIGNED | RS_PARKED)) | assigned;
 	if (op->npages == RMP_SYNC_REGION_PAGES)
@@ -762,6 +880,25 @@ static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 				rs_collapse_gb(rs, regions, gb, &pass);
 			rs_flush(rs, &pass);
 		}
+	}
+	goto out;
+
+failed:
+	if (ret == -ESTALE)
+		ret = -EINVAL;
+	/*
+	 * S6: a page rmp_make_shared() could not give back is still assigned,
+	 * and its caller frees it anyway (sev_gmem_invalidate() only warns).
+	 * Record it as leaked, so that its region is never collapsed around
+	 * it; the caller hands it to snp_leak_pages(), which keeps it out of
+	 * the page allocator.
+	 */
+	if (!op->st.assigned) {
+		u64 pfn;
+		int err;
+
+		for (pfn = op->pfn; pfn < op->pfn + op->npages; pfn++)
+			rs_leak_page_locked(rs, regions, region, pfn, &w, &err);
 	}
 out:
 	/*
@@ -826,10 +963,15 @@ EXPORT_SYMBOL_GPL(rmp_sync_make_private);
  *
  * A 4K transition inside a 2M RMP entry PSMASHes it first; the region is
  * split first if it becomes mixed, and queued for collapse once uniform.
+ * Transient RMP statuses are retried until they pass, and a count that
+ * disagrees with the RMP is recounted, so this fails only where the RMP
+ * itself would refuse, or where the direct map cannot be split.
  *
  * Context: may sleep.
- * Return: 0, -EINVAL if the pages are not assigned, immutable or leaked
- * (nothing changed), or a backend error.
+ * Return: 0; -EINVAL if the pages are not assigned, immutable or leaked, or
+ * an argument is bad (nothing changed: a page not assigned is safe to
+ * free); any other error leaves the pages assigned and records them as
+ * leaked: the caller must not free them (snp_leak_pages()).
  */
 int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level)
 {
@@ -871,7 +1013,7 @@ int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn)
 	lock = rs_lock(rs, region);
 	mutex_lock(lock);
 	w = (u32)atomic_read(&regions->state[region]);
-	if ((w & RS_RMP_2M) && !(w & RS_LEAK_LOST))
+	if (w & RS_RMP_2M)
 		ret = rs_psmash_locked(rs, regions, region, &w);
 	mutex_unlock(lock);
 out_resize:
@@ -911,6 +1053,37 @@ out:
 	return ok;
 }
 
+/*
+ * Record @pfn of @region (word *@w, updated) as leaked; the region lock is
+ * held.  A page the RMP shows as hypervisor-owned is counted as assigned
+ * from now on.  Sets *@err to -ENOMEM if the page could not be recorded:
+ * then the region is never collapsed again.  Returns true if the region
+ * became a collapse candidate.
+ */
+static bool rs_leak_page_locked(struct rmp_sync *rs,
+				struct rmp_sync_regions *regions, u64 region,
+				u64 pfn, u32 *w, int *err)
+{
+	struct rmp_sync_rmp_entry e;
+	u32 old = *w, new;
+
+	if ((old & RS_LEAK_LOST) || rs_range_leaked(rs, old, pfn, 1))
+		return false;
+	new = old | RS_LEAKED;
+	if (!rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn, &e) && !e.assigned &&
+	    rs_assigned(old) < RMP_SYNC_REGION_PAGES)
+		new = (new & ~RS_ASSIGNED) | (rs_assigned(old) + 1);
+	if (!rs_record_leak(rs, pfn)) {
+		new |= RS_LEAK_LOST;
+		*err = -ENOMEM;
+		pr_warn_ratelimited("leaked page at PFN 0x%llx not recorded; its region is never collapsed\n",
+				    (unsigned long long)pfn);
+	}
+	atomic_long_inc(&rs->leaked_pages);
+	*w = rs_set_state(rs, regions, region, old, new);
+	return !!(*w & ~old & RS_PENDING);
+}
+
 /**
  * rmp_sync_leak_pages() - record pages that can never be returned to the host.
  * @rs: the synchronizer.
@@ -921,9 +1094,9 @@ out:
  * the pages back.  They count as assigned forever, so their region never
  * looks hypervisor-uniform again and is never collapsed around them; later
  * transitions of leaked pages are refused with -EINVAL.  Leaking a page
- * twice is harmless.  If a page cannot be recorded (-ENOMEM), its whole
- * region is refused from then on, which is safe and is what the kernel does
- * with leaked memory anyway: it never touches it again.
+ * twice is harmless.  If a page cannot be recorded (-ENOMEM), its region is
+ * never collapsed again and is split on its next transition; the other
+ * pages of the region go on as before.
  *
  * Context: may sleep.
  * Return: 0, -EINVAL (range outside RAM, @npages 0), or -ENOMEM.
@@ -946,25 +1119,11 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
 	for (; pfn < end; pfn++) {
 		u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
 		struct mutex *lock = rs_lock(rs, region);
-		struct rmp_sync_rmp_entry e;
-		u32 w, new;
+		u32 w;
 
 		mutex_lock(lock);
 		w = (u32)atomic_read(&regions->state[region]);
-		if ((w & RS_LEAK_LOST) || rs_range_leaked(rs, w, pfn, 1))
-			goto next;
-		new = w | RS_LEAKED;
-		/* Count a page the RMP shows as hypervisor-owned as assigned. */
-		if (!rs->cfg.rmp->lookup(rs->cfg.rmp_priv, pfn, &e) && !e.assigned)
-			new = (new & ~RS_ASSIGNED) | (rs_assigned(w) + 1);
-		if (!rs_record_leak(rs, pfn)) {
-			new |= RS_LEAK_LOST;
-			ret = -ENOMEM;
-		}
-		atomic_long_inc(&rs->leaked_pages);
-		kick |= !!(rs_set_state(rs, regions, region, w, new) & ~w &
-			   RS_PENDING);
-next:
+		kick |= rs_leak_page_locked(rs, regions, region, pfn, &w, &ret);
 		mutex_unlock(lock);
 	}
 	percpu_up_read(&rs->resize);
@@ -973,9 +1132,6 @@ next:
 		if (rs->cfg.kick)
 			rs->cfg.kick(rs->cfg.kick_priv);
 	}
-	if (ret)
-		pr_warn_ratelimited("leaked pages near PFN 0x%llx not recorded; region refused\n",
-				    (unsigned long long)(end - 1));
 	return ret;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_leak_pages);
@@ -1004,7 +1160,7 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 		return;
 	res = rs->cfg.dmap->collapse(rs->cfg.dmap_priv, rs_region_pfn(first),
 				     PG_LEVEL_1G);
-	trace_collapse(rs_region_pfn(first), PG_LEVEL_1G, res);
+	trace_rmp_sync_collapse(rs_region_pfn(first), PG_LEVEL_1G, res);
 	if (res == RMP_SYNC_COLLAPSED) {
 		atomic_long_inc(&rs->collapses_1g);
 		if (pass)
@@ -1105,7 +1261,7 @@ gb:
 
 static void rs_trace_pass(const struct rmp_sync_pass *pass, bool background)
 {
-	trace_recover_pass(pass->scanned, pass->examined, pass->collapsed_2m,
+	trace_rmp_sync_recover_pass(pass->scanned, pass->examined, pass->collapsed_2m,
 			   pass->collapsed_1g, pass->failed, pass->flushes,
 			   pass->pending_left, pass->throttled, background);
 }
@@ -1595,6 +1751,8 @@ void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st)
 	st->backoffs = atomic_long_read(&rs->backoffs);
 	st->throttled = atomic_long_read(&rs->throttled);
 	st->rmp_updates = atomic_long_read(&rs->rmp_updates);
+	st->rmp_retries = atomic_long_read(&rs->rmp_retries);
+	st->resyncs = atomic_long_read(&rs->resyncs);
 }
 EXPORT_SYMBOL_GPL(rmp_sync_get_stats);
 
@@ -1652,6 +1810,11 @@ static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
 	}
 	level = rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn);
 
+	/* S1, on the RMP's own view. */
+	if (mode != RMP_SYNC_MODE_NONE && rs_mixed(rmp_assigned) &&
+	    level > PG_LEVEL_4K)
+		return rs_check_fail("S1: region 0x%llx mixed (%u assigned), mapped at level %d",
+				     (unsigned long long)region, rmp_assigned, level);
 	if (w & RS_LEAK_LOST)
 		return 0;	/* nothing is known page by page */
 	if (rs_assigned(w) != rmp_assigned + extra)
@@ -1662,11 +1825,6 @@ static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
 		return rs_check_fail("region 0x%llx: 2M RMP entry %d, RMP says %d",
 				     (unsigned long long)region,
 				     !!(w & RS_RMP_2M), rmp_2m);
-	/* S1, on the RMP's own view. */
-	if (mode != RMP_SYNC_MODE_NONE && rs_mixed(rmp_assigned) &&
-	    level > PG_LEVEL_4K)
-		return rs_check_fail("S1: region 0x%llx mixed (%u assigned), mapped at level %d",
-				     (unsigned long long)region, rmp_assigned, level);
 	if ((w & RS_SPLIT) && level != PG_LEVEL_4K)
 		return rs_check_fail("region 0x%llx: marked split, mapped at level %d",
 				     (unsigned long long)region, level);

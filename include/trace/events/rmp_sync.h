@@ -1,7 +1,10 @@
 /* SPDX-License-Identifier: GPL-2.0 */
 /*
  * Tracepoints of rmp_sync (arch/x86/mm/rmp_sync.c): the direct-map splits
- * and collapses it makes, the PSMASHes it issues, and its recovery passes.
+ * and collapses it makes, the PSMASHes it issues, its recovery passes, and
+ * the regions it recounted from the RMP.  Every event is named rmp_sync_*,
+ * so that the __tracepoint_* symbols they create are in rmp_sync's
+ * namespace.
  * See Documentation/admin-guide/mm/rmp_sync.rst.
  */
 #undef TRACE_SYSTEM
@@ -13,7 +16,7 @@
 #include <linux/tracepoint.h>
 
 /* A 2M region made 4K before the RMPUPDATE that makes it mixed. */
-TRACE_EVENT(split,
+TRACE_EVENT(rmp_sync_split,
 	    TP_PROTO(u64 pfn, int old_level, unsigned int backoff, int ret),
 	    TP_ARGS(pfn, old_level, backoff, ret),
 	    TP_STRUCT__entry(__field(u64, pfn)
@@ -33,7 +36,7 @@ TRACE_EVENT(split,
  * A collapse to @level (2: 2M, 3: 1G): @result 0 collapsed, > 0 the enum
  * rmp_sync_collapse_result reason it was refused, < 0 -errno.
  */
-TRACE_EVENT(collapse,
+TRACE_EVENT(rmp_sync_collapse,
 	    TP_PROTO(u64 pfn, int level, int result),
 	    TP_ARGS(pfn, level, result),
 	    TP_STRUCT__entry(__field(u64, pfn)
@@ -47,7 +50,7 @@ TRACE_EVENT(collapse,
 );
 
 /* PSMASH of the 2M RMP entry at @pfn; @ret 0 or -errno. */
-TRACE_EVENT(psmash,
+TRACE_EVENT(rmp_sync_psmash,
 	    TP_PROTO(u64 pfn, int ret),
 	    TP_ARGS(pfn, ret),
 	    TP_STRUCT__entry(__field(u64, pfn)
@@ -58,7 +61,7 @@ TRACE_EVENT(psmash,
 );
 
 /* One recovery pass, explicit or @background. */
-TRACE_EVENT(recover_pass,
+TRACE_EVENT(rmp_sync_recover_pass,
 	    TP_PROTO(unsigned int scanned, unsigned int examined,
 		     unsigned int collapsed_2m, unsigned int collapsed_1g,
 		     unsigned int failed, unsigned int flushes,
@@ -88,6 +91,24 @@ TRACE_EVENT(recover_pass,
 		      __entry->collapsed_2m, __entry->collapsed_1g,
 		      __entry->failed, __entry->flushes, __entry->pending_left,
 		      __entry->throttled, __entry->background)
+);
+
+/*
+ * The count of assigned pages of the region at @pfn disagreed with the RMP
+ * (a page assigned or given back without rmp_sync, e.g. by the firmware):
+ * rmp_sync recounted it from the RMP, @old to @new assigned pages.
+ */
+TRACE_EVENT(rmp_sync_resync,
+	    TP_PROTO(u64 pfn, unsigned int old, unsigned int new),
+	    TP_ARGS(pfn, old, new),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(unsigned int, old)
+			     __field(unsigned int, new)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->old = old;
+			   __entry->new = new;),
+	    TP_printk("pfn=0x%llx old=%u new=%u",
+		      __entry->pfn, __entry->old, __entry->new)
 );
 
 #endif /* _TRACE_RMP_SYNC_H */

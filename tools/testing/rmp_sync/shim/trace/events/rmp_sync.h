@@ -14,6 +14,7 @@ enum kshim_trace_event {
 	KSHIM_TRACE_COLLAPSE,
 	KSHIM_TRACE_PSMASH,
 	KSHIM_TRACE_RECOVER_PASS,
+	KSHIM_TRACE_RESYNC,
 	KSHIM_NR_TRACE_EVENTS
 };
 
@@ -24,29 +25,35 @@ static inline void kshim_trace(enum kshim_trace_event ev)
 	__atomic_add_fetch(&kshim_trace_events[ev], 1, __ATOMIC_RELAXED);
 }
 
-static inline void trace_split(u64 pfn, int old_level, unsigned int backoff,
+static inline void trace_rmp_sync_split(u64 pfn, int old_level, unsigned int backoff,
 			       int ret)
 {
 	kshim_trace(KSHIM_TRACE_SPLIT);
 }
 
-static inline void trace_collapse(u64 pfn, int level, int result)
+static inline void trace_rmp_sync_collapse(u64 pfn, int level, int result)
 {
 	kshim_trace(KSHIM_TRACE_COLLAPSE);
 }
 
-static inline void trace_psmash(u64 pfn, int ret)
+static inline void trace_rmp_sync_psmash(u64 pfn, int ret)
 {
 	kshim_trace(KSHIM_TRACE_PSMASH);
 }
 
-static inline void trace_recover_pass(unsigned int scanned, unsigned int examined,
+static inline void trace_rmp_sync_recover_pass(unsigned int scanned, unsigned int examined,
 				      unsigned int collapsed_2m,
 				      unsigned int collapsed_1g, unsigned int failed,
 				      unsigned int flushes, unsigned int pending_left,
 				      bool throttled, bool background)
 {
 	kshim_trace(KSHIM_TRACE_RECOVER_PASS);
+}
+
+static inline void trace_rmp_sync_resync(u64 pfn, unsigned int old,
+					 unsigned int new)
+{
+	kshim_trace(KSHIM_TRACE_RESYNC);
 }
 
 #endif
