@@ -27,6 +27,7 @@
 #include <linux/cc_platform.h>
 #include <linux/completion.h>
 #include <linux/jiffies.h>
+#include <linux/khugepaged.h>
 #include <linux/kthread.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
@@ -167,16 +168,17 @@ static int rst_dmap_level(void *priv, u64 pfn)
 	return rst_kernel_level(pfn);
 }
 
-static int rst_dmap_split(void *priv, u64 pfn, int *old_level)
+/* Injected failures do not apply to a @nofail split (__GFP_NOFAIL). */
+static int rst_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 {
 	struct rst_khost *h = priv;
 	int err, ret;
 
-	if (rmp_sync_fault_hit(&h->split_fault, &err)) {
+	if (!nofail && rmp_sync_fault_hit(&h->split_fault, &err)) {
 		*old_level = PG_LEVEL_NONE;
 		return err;
 	}
-	ret = rmp_sync_kernel_dmap_ops.split(NULL, pfn, old_level);
+	ret = rmp_sync_kernel_dmap_ops.split(NULL, pfn, nofail, old_level);
 	if (!ret && *old_level > PG_LEVEL_4K)
 		atomic_long_inc(&h->flushes);	/* split_direct_map_2m() flushed */
 	return ret;
@@ -639,9 +641,10 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
 	return IS_ENABLED(CONFIG_VM_EVENT_COUNTERS) && system_state == SYSTEM_RUNNING;
 }
 
-bool rst_have_thp(void)
+bool rst_khugepaged_runs(void)
 {
-	return IS_ENABLED(CONFIG_TRANSPARENT_HUGEPAGE);
+	/* Wakes khugepaged, if it runs, for nothing: harmless. */
+	return khugepaged_wake_direct_map();
 }
 
 void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,

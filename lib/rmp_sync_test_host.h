@@ -106,8 +106,8 @@ bool rst_window_pristine(struct rst_env *env);
  * events; never in userspace, which has no vmstat).
  */
 bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3);
-/* Is khugepaged built in (CONFIG_TRANSPARENT_HUGEPAGE)? */
-bool rst_have_thp(void);
+/* Does khugepaged run (THP built in and not "never")? */
+bool rst_khugepaged_runs(void);
 /*
  * Fail the @nth allocation from now (0: disarm); false if unsupported.
  * Userspace fails any allocation (core and host), the kernel the core's.

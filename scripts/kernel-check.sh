@@ -1,173 +1,212 @@
 #!/bin/bash
 # SPDX-License-Identifier: GPL-2.0
 #
-# Build rmp_sync into Linux 6.12 and run its KUnit suite in QEMU (TCG), from
-# a fresh Debian machine, as root:
+# Check the kernel series from a fresh Debian machine, as root:
 #
-#   scripts/kernel-check.sh            all steps
-#   scripts/kernel-check.sh kunit      only the KUnit run (tree already set up)
+#   scripts/kernel-check.sh [--kver 6.12] [STEP...]
 #
-# Steps:
-#   deps       apt-get the toolchain, QEMU, ccache and linux-source-6.12
-#   tree       unpack /usr/src/linux-source-6.12.tar.xz (or copy $KSRC) into
-#              $KBUILD_DIR, commit it as "base", git am patches/, copy the
-#              new files in; later runs reset to "base" and re-apply
-#   kunit      kunit.py run with lib/.kunitconfig, '-cpu max' (pdpe1gb)
-#   w1         W=1 build of the touched objects with KVM_AMD_SEV=y,
-#              TRANSPARENT_HUGEPAGE=y, X86_RMP_SYNC=y
-#   checkpatch checkpatch.pl --strict on every patch and new kernel file
+# Steps, for each kernel version (default: every series in patches/):
+#   deps       apt-get the toolchain, QEMU, ccache and the kernel source
+#   tree       unpack the pristine source into $KBUILD_DIR/linux-source-KVER
+#              as a git repository tagged "base" (once; reused after)
+#   series     patches/KVER is exactly what scripts/series.sh generates
+#   bisect     reset to "base", then git am the series one patch at a time,
+#              building the objects each patch touches with W=1 after it
+#              (KVM_AMD_SEV, THP, X86_RMP_SYNC and the KUnit suite on);
+#              any warning or error fails; the last step builds every
+#              touched object again on the complete series
+#   kunit      the KUnit suite in QEMU (TCG; lockdep, KASAN,
+#              DEBUG_ATOMIC_SLEEP), one build booted twice: THP "never"
+#              (the fallback work runs recovery) and "always" (khugepaged)
+#   checkpatch checkpatch.pl --strict (that tree's) on every patch and on
+#              every new C file
 #
-# Environment: KSRC (an existing Linux 6.12 source tree to use instead of
-# the linux-source-6.12 package; copied, not modified), KBUILD_DIR (default:
-# .kbuild in the repository, git-ignored), JOBS (default 2), KUNIT_TIMEOUT
-# (seconds, default 3600).
-# Exits non-zero if any step fails; the KUnit summary line is printed.
+# Environment: KVER (versions, as --kver), KBUILD_DIR (default .kbuild in
+# the repository, git-ignored), JOBS (default 2), KUNIT_TIMEOUT (seconds,
+# default 3600), CCACHE_DIR (default ~/.cache/rmp_sync-ccache).
+# Exits non-zero if any step fails; prints each KUnit summary line.
 
 set -u -o pipefail
 
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 KBUILD_DIR=${KBUILD_DIR:-$REPO/.kbuild}
-SRC=$KBUILD_DIR/linux-source-6.12
-TARBALL=/usr/src/linux-source-6.12.tar.xz
 JOBS=${JOBS:-2}
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-3600}
 # ccache outside the clone, so that later runs on the same machine are warm.
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/rmp_sync-ccache}
+export GIT_COMMITTER_NAME="rmp_sync developers"
+export GIT_COMMITTER_EMAIL=rmp-sync@example.org
+KVERS=${KVER:-$(cd "$REPO/patches" && ls -d */ | tr -d /)}
 
-# New files: they live in the repository at their kernel paths.
-NEW_FILES="
-arch/x86/mm/rmp_sync.c
-arch/x86/mm/rmp_sync_swrmp.c
-arch/x86/mm/rmp_sync_dmap.c
-arch/x86/mm/rmp_sync_kernel.c
-include/linux/rmp_sync.h
-include/trace/events/rmp_sync.h
-lib/test_rmp_sync.c
-lib/rmp_sync_test_host.c
-lib/rmp_sync_test_host.h
-lib/.kunitconfig
-Documentation/admin-guide/mm/rmp_sync.rst
-Documentation/arch/x86/rmp_sync.rst
-Documentation/ABI/testing/sysfs-kernel-mm-rmp_sync
-"
-# checkpatch looks at the C sources and headers among them.
-CHECK_FILES=$(printf '%s\n' $NEW_FILES | grep -E '\.[ch]$')
+while [ $# -gt 0 ]; do
+	case "$1" in
+	--kver) KVERS=$2; shift 2 ;;
+	--kver=*) KVERS=${1#--kver=}; shift ;;
+	-*) echo "kernel-check.sh: unknown option $1" >&2; exit 2 ;;
+	*) break ;;
+	esac
+done
+STEPS=${*:-deps tree series bisect kunit checkpatch}
 
 failed=()
-say() { printf '\n=== %s\n' "$*"; }
+say() { printf '\n=== %s: %s\n' "$KV" "$*"; }
+
+tarball() { echo "/usr/src/linux-source-$1.tar.xz"; }
 
 step_deps() {
 	say "deps"
-	local pkgs="build-essential bc bison flex libelf-dev libssl-dev python3
-		    qemu-system-x86 ccache git rsync cpio kmod xz-utils"
-	[ -n "${KSRC:-}" ] || pkgs="$pkgs linux-source-6.12"
-	# shellcheck disable=SC2086
-	"$REPO/scripts/apt-ensure.sh" $pkgs
+	"$REPO/scripts/apt-ensure.sh" build-essential bc bison flex libelf-dev \
+		libssl-dev python3 qemu-system-x86 ccache git rsync cpio kmod \
+		xz-utils "linux-source-$KV"
+	[ -f "$(tarball "$KV")" ] || { echo "no $(tarball "$KV")"; return 1; }
 }
 
 step_tree() {
 	say "tree: $SRC"
 	mkdir -p "$KBUILD_DIR" || return 1
-	if [ ! -d "$SRC/.git" ]; then
-		rm -rf "$SRC"
-		if [ -n "${KSRC:-}" ]; then
-			# an existing 6.12 tree: copied, never modified
-			grep -q "^PATCHLEVEL = 12$" "$KSRC/Makefile" ||
-				{ echo "KSRC=$KSRC: not a Linux 6.12 tree"; return 1; }
-			rsync -a --exclude .git "$KSRC"/ "$SRC"/ || return 1
-		else
-			tar -C "$KBUILD_DIR" -xf "$TARBALL" || return 1
-		fi
-		# Debian's top-level .gitignore ignores everything: add with -f.
-		(cd "$SRC" && git init -q &&
-		 git add -f -A . >/dev/null &&
-		 git -c user.name="rmp_sync developers" \
-		     -c user.email=rmp-sync@example.org commit -qm base &&
-		 git tag base) || return 1
+	if git -C "$SRC" rev-parse -q --verify base >/dev/null 2>&1; then
+		return 0
 	fi
-	(cd "$SRC" &&
-	 git -c user.name="rmp_sync developers" \
-	     -c user.email=rmp-sync@example.org am -q --abort 2>/dev/null
-	 git reset -q --hard base &&
-	 git -c user.name="rmp_sync developers" \
-	     -c user.email=rmp-sync@example.org am -q "$REPO"/patches/*.patch) ||
-		return 1
-	for f in $NEW_FILES; do
-		install -D -m 0644 "$REPO/$f" "$SRC/$f" || return 1
-	done
+	rm -rf "$SRC"
+	tar -C "$KBUILD_DIR" -xf "$(tarball "$KV")" || return 1
+	# Debian's top-level .gitignore ignores everything: add with -f.
+	(cd "$SRC" && git init -q &&
+	 git add -f -A . >/dev/null &&
+	 GIT_AUTHOR_NAME=base GIT_AUTHOR_EMAIL=base@localhost \
+	 GIT_AUTHOR_DATE=@0 GIT_COMMITTER_DATE=@0 git commit -qm base &&
+	 git tag base)
 }
 
-step_kunit() {
-	say "kunit"
-	local log=$KBUILD_DIR/kunit.log
-	(cd "$SRC" &&
-	 python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
-		--kunitconfig=lib/.kunitconfig --timeout="$KUNIT_TIMEOUT" \
-		--jobs="$JOBS" --make_options 'CC=ccache gcc' \
-		--qemu_args='-cpu max -smp 4 -m 16G') 2>&1 | tee "$log"
-	local rc=$?
-	grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
-	return $rc
+step_series() {
+	say "series"
+	"$REPO/scripts/series.sh" check "$KV"
 }
 
-step_w1() {
-	say "W=1 build (KVM_AMD_SEV=y, TRANSPARENT_HUGEPAGE=y, X86_RMP_SYNC=y)"
-	local out=$KBUILD_DIR/w1
-	local objs="arch/x86/mm/rmp_sync.o arch/x86/mm/rmp_sync_dmap.o
-		    arch/x86/mm/rmp_sync_swrmp.o arch/x86/mm/rmp_sync_kernel.o
-		    arch/x86/mm/pat/set_memory.o mm/vmstat.o mm/khugepaged.o lib/test_rmp_sync.o lib/rmp_sync_test_host.o arch/x86/virt/svm/sev.o"
-	local log=$out/w1.log
-	mkdir -p "$out"
-	(cd "$SRC" &&
-	 make -s O="$out" ARCH=x86_64 CC="ccache gcc" x86_64_defconfig &&
-	 scripts/config --file "$out/.config" \
+# The config the bisect and W=1 builds use.
+w1_config() {
+	local out=$1
+	scripts/config --file "$out/.config" \
 		-e VIRTUALIZATION -e KVM -e KVM_AMD -e CRYPTO_DEV_CCP \
 		-e CRYPTO_DEV_CCP_DD -e CRYPTO_DEV_SP_PSP -e KVM_AMD_SEV \
 		-e AMD_MEM_ENCRYPT -e TRANSPARENT_HUGEPAGE -e X86_RMP_SYNC \
 		-e KUNIT -e CMA -e COMPACTION -e RMP_SYNC_KUNIT_TEST &&
-	 make -s O="$out" ARCH=x86_64 CC="ccache gcc" olddefconfig &&
-	 for c in KVM_AMD_SEV TRANSPARENT_HUGEPAGE X86_RMP_SYNC RMP_SYNC_KUNIT_TEST; do
-		grep -q "^CONFIG_$c=y" "$out/.config" ||
-			{ echo "CONFIG_$c is not y"; exit 1; }
-	 done &&
-	 make O="$out" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" W=1 $objs) \
-		2>&1 | tee "$log"
+	make -s O="$out" ARCH=x86_64 CC="ccache gcc" olddefconfig
+}
+
+# Objects built from the C files a commit adds or changes.
+touched_objects() {
+	git diff --name-only --diff-filter=AM "$1~1" "$1" -- '*.c' |
+		sed 's/\.c$/.o/'
+}
+
+w1_build() {
+	local out=$1 log=$2
+	shift 2
+	[ $# -gt 0 ] || return 0
+	make O="$out" ARCH=x86_64 CC="ccache gcc" -j"$JOBS" W=1 "$@" \
+		> "$log" 2>&1
 	local rc=$?
-	if grep -E "warning:|error:" "$log"; then
-		echo "W=1: warnings above"
+	if [ $rc -ne 0 ] || grep -E "warning:|error:" "$log"; then
+		tail -20 "$log"
 		return 1
 	fi
+}
+
+step_bisect() {
+	say "bisect: the series one patch at a time, W=1 after each"
+	local out=$KBUILD_DIR/w1-$KV p f objs all="" n=0
+	mkdir -p "$out"
+	(
+	cd "$SRC" || exit 1
+	git am --abort >/dev/null 2>&1
+	git reset -q --hard base || exit 1
+	# New files of an earlier run are untracked (and ignored) now.
+	for f in $(cd "$REPO" && git ls-files arch include lib Documentation); do
+		rm -f "$SRC/$f"
+	done
+	[ -f "$out/.config" ] || make -s O="$out" ARCH=x86_64 CC="ccache gcc" \
+		x86_64_defconfig || exit 1
+	for p in "$REPO"/patches/"$KV"/0*.patch; do
+		case "$p" in */0000-cover-letter.patch) continue ;; esac
+		n=$((n + 1))
+		git am -q "$p" || { echo "$(basename "$p"): does not apply"; exit 1; }
+		w1_config "$out" || exit 1
+		objs=$(touched_objects HEAD)
+		all="$all $objs"
+		printf '%s: %s\n' "$(basename "$p")" "$(echo $objs)"
+		# shellcheck disable=SC2086
+		w1_build "$out" "$out/patch-$n.log" $objs ||
+			{ echo "$(basename "$p"): build failed"; exit 1; }
+	done
+	for c in KVM_AMD_SEV TRANSPARENT_HUGEPAGE X86_RMP_SYNC RMP_SYNC_KUNIT_TEST; do
+		grep -q "^CONFIG_$c=y" "$out/.config" ||
+			{ echo "CONFIG_$c is not y"; exit 1; }
+	done
+	echo "complete series: $(echo $all | tr ' ' '\n' | sort -u | tr '\n' ' ')"
+	# shellcheck disable=SC2086
+	w1_build "$out" "$out/all.log" $(echo $all | tr ' ' '\n' | sort -u) ||
+		{ echo "complete series: build failed"; exit 1; }
+	echo "$n patches applied and built, W=1 clean"
+	)
+}
+
+step_kunit() {
+	local build=$KBUILD_DIR/kunit-$KV thp rc=0 log
+	for thp in never always; do
+		say "kunit (transparent_hugepage=$thp)"
+		log=$KBUILD_DIR/kunit-$KV-$thp.log
+		(cd "$SRC" &&
+		 if [ "$thp" = never ]; then
+			python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
+				--kunitconfig=lib/.kunitconfig --build_dir="$build" \
+				--timeout="$KUNIT_TIMEOUT" --jobs="$JOBS" \
+				--make_options 'CC=ccache gcc' \
+				--qemu_args='-cpu max -smp 4 -m 16G' \
+				--kernel_args="transparent_hugepage=$thp"
+		 else
+			python3 tools/testing/kunit/kunit.py exec --arch=x86_64 \
+				--build_dir="$build" --timeout="$KUNIT_TIMEOUT" \
+				--qemu_args='-cpu max -smp 4 -m 16G' \
+				--kernel_args="transparent_hugepage=$thp"
+		 fi) > "$log" 2>&1
+		[ $? -eq 0 ] || rc=1
+		grep -E "FAILED|SKIPPED|khugepaged passes" "$log" | head -40
+		grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
+		[ $rc -eq 0 ] || { tail -30 "$log"; break; }
+	done
 	return $rc
 }
 
 step_checkpatch() {
 	say "checkpatch --strict"
 	local rc=0 f
-	for f in "$REPO"/patches/*.patch; do
+	for f in "$REPO"/patches/"$KV"/0*.patch; do
+		case "$f" in */0000-cover-letter.patch) continue ;; esac
 		(cd "$SRC" && scripts/checkpatch.pl --strict -q "$f") || rc=1
 	done
-	for f in $CHECK_FILES; do
+	for f in $(cd "$REPO" && git ls-files arch include lib | grep -E '\.[ch]$'); do
 		(cd "$SRC" && scripts/checkpatch.pl --strict -q --no-tree \
-			-f "$f") || rc=1
+			-f "$REPO/$f") || rc=1
 	done
+	[ $rc -ne 0 ] || echo "checkpatch: clean"
 	return $rc
 }
 
-run() {
-	"step_$1" || failed+=("$1")
-}
-
-steps=${*:-deps tree kunit w1 checkpatch}
-for s in $steps; do
-	run "$s"
-	# Nothing later can work without the tree.
-	if [ "$s" = tree ] && [ ${#failed[@]} -gt 0 ]; then
-		break
-	fi
+for KV in $KVERS; do
+	[ -d "$REPO/patches/$KV" ] || { echo "kernel-check.sh: no series for $KV"; exit 2; }
+	SRC=$KBUILD_DIR/linux-source-$KV
+	for s in $STEPS; do
+		"step_$s" || failed+=("$KV:$s")
+		# Nothing later can work without the tree or a series that applies.
+		case "$s" in
+		deps|tree|bisect)
+			[ ${#failed[@]} -eq 0 ] || break ;;
+		esac
+	done
 done
 
 if [ ${#failed[@]} -gt 0 ]; then
 	echo "kernel-check: FAILED: ${failed[*]}"
 	exit 1
 fi
-echo "kernel-check: all steps passed"
+echo "kernel-check: all steps passed ($KVERS)"

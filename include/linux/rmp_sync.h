@@ -112,7 +112,8 @@ enum rmp_sync_collapse_result {
  * @split: make the mapping of the 2M region holding @pfn 4K, splitting a 1G
  *	leaf on the way, and flush every CPU's TLB before returning.  Reports in
  *	@old_level the level that mapped @pfn before (PG_LEVEL_4K: nothing to
- *	do).  0, -ENOMEM, or -EINVAL.
+ *	do).  0, -ENOMEM, or -EINVAL.  With @nofail the page-table allocation
+ *	must not fail (the split rmp_make_shared() needs: S6).
  * @collapse: replace the 512 leaves under the 2M- (@level PG_LEVEL_2M) or
  *	1G-aligned (@level PG_LEVEL_1G) @pfn with one leaf, if the conditions
  *	hold.  Does not flush; the page-table page it frees is released by the
@@ -126,7 +127,7 @@ enum rmp_sync_collapse_result {
 struct rmp_sync_dmap_ops {
 	const char *name;
 	int (*level)(void *priv, u64 pfn);
-	int (*split)(void *priv, u64 pfn, int *old_level);
+	int (*split)(void *priv, u64 pfn, bool nofail, int *old_level);
 	int (*collapse)(void *priv, u64 pfn, int level);
 	void (*flush)(void *priv);
 };
@@ -303,6 +304,7 @@ int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level);
 int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn);
 int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages);
+int rmp_sync_rescan(struct rmp_sync *rs);
 
 int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
 		     struct rmp_sync_pass *pass);

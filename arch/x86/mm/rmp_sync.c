@@ -516,14 +516,14 @@ static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
  * lives in the region word: no memory per event (S5).
  */
 static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
-			   u64 region, u32 *w)
+			   u64 region, bool nofail, u32 *w)
 {
 	u64 pfn = rs_region_pfn(region);
 	int old_level = PG_LEVEL_NONE;
 	u32 new = *w;
 	int ret;
 
-	ret = rs->cfg.dmap->split(rs->cfg.dmap_priv, pfn, &old_level);
+	ret = rs->cfg.dmap->split(rs->cfg.dmap_priv, pfn, nofail, &old_level);
 	if (ret)
 		trace_rmp_sync_split(pfn, old_level, rs_backoff(new), ret);
 	/*
@@ -622,7 +622,7 @@ struct rs_op {
  * Returns the new word.
  */
 static u32 rs_resync_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions,
-			    u64 region, u32 w)
+			    u64 region, u32 w, bool report)
 {
 	u64 pfn = rs_region_pfn(region);
 	u32 new = w & ~(RS_ASSIGNED | RS_RMP_2M);
@@ -642,8 +642,10 @@ static u32 rs_resync_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
 	new |= assigned;
 	if (new == w)
 		return w;
-	atomic_long_inc(&rs->resyncs);
 	trace_rmp_sync_resync(pfn, rs_assigned(w), assigned);
+	if (!report)
+		return rs_set_state(rs, regions, region, w, new);
+	atomic_long_inc(&rs->resyncs);
 	pr_warn_ratelimited("region at PFN 0x%llx: %u pages counted assigned, the RMP has %u; recounted\n",
 			    (unsigned long long)pfn, rs_assigned(w), assigned);
 	return rs_set_state(rs, regions, region, w, new);
@@ -686,7 +688,7 @@ static int rs_validate(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	if (e.immutable || e.assigned == op->st.assigned)
 		return -EINVAL;
 	if (rs_word_stale(op, *w, &e))
-		*w = rs_resync_locked(rs, regions, region, *w);
+		*w = rs_resync_locked(rs, regions, region, *w, true);
 
 	if (op->npages == RMP_SYNC_REGION_PAGES) {
 		if (op->st.assigned)
@@ -751,7 +753,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 			trace_rmp_sync_collapse(pfn, PG_LEVEL_2M, res);
 			goto refused;
 		}
-		rs_resync_locked(rs, regions, region, w);
+		rs_resync_locked(rs, regions, region, w, true);
 		return false;
 	}
 
@@ -806,10 +808,6 @@ static void rs_flush(struct rmp_sync *rs, struct rmp_sync_pass *pass)
 		pass->flushes++;
 }
 
-static bool rs_leak_page_locked(struct rmp_sync *rs,
-				struct rmp_sync_regions *regions, u64 region,
-				u64 pfn, u32 *w, int *err);
-
 static int rs_transition(struct rmp_sync *rs, struct rs_op *op)
 {
 	struct rmp_sync_regions *regions;
@@ -841,29 +839,35 @@ again:
 	assigned = op->st.assigned ? assigned + op->npages : assigned - op->npages;
 	mode = READ_ONCE(rs->mode);
 
-	/* S1: split and flush before the RMPUPDATE that makes it mixed. */
+	/*
+	 * S1: split and flush before the RMPUPDATE that makes it mixed.  The
+	 * split rmp_make_shared() needs must not fail for want of a
+	 * page-table page (S6): its caller frees the page either way.
+	 */
 	if (rs_needs_split(rs, mode, op, w, assigned)) {
-		ret = rs_split_locked(rs, regions, region, &w);
+		ret = rs_split_locked(rs, regions, region, !op->st.assigned, &w);
 		if (ret)
-			goto failed;
+			goto out;
 	}
 
 	/* A 4K update inside a 2M RMP entry needs the entry smashed first. */
 	if (op->npages == 1 && (w & RS_RMP_2M)) {
 		ret = rs_psmash_locked(rs, regions, region, &w);
 		if (ret)
-			goto failed;
+			goto out;
 	}
 
 	ret = rs_rmp_insn(rs, op->pfn, &op->st);
 	if (ret == -ESTALE && !restarted) {
 		/* The RMP was changed behind our back: recount, start over. */
-		w = rs_resync_locked(rs, regions, region, w);
+		w = rs_resync_locked(rs, regions, region, w, true);
 		restarted = true;
 		goto again;
 	}
+	if (ret == -ESTALE)
+		ret = -EINVAL;
 	if (ret)
-		goto failed;
+		goto out;
 
 	new = (w & ~(RS_ASSIGNED | RS_PARKED)) | assigned;
 	if (op->npages == RMP_SYNC_REGION_PAGES)
@@ -880,25 +884,6 @@ again:
 				rs_collapse_gb(rs, regions, gb, &pass);
 			rs_flush(rs, &pass);
 		}
-	}
-	goto out;
-
-failed:
-	if (ret == -ESTALE)
-		ret = -EINVAL;
-	/*
-	 * S6: a page rmp_make_shared() could not give back is still assigned,
-	 * and its caller frees it anyway (sev_gmem_invalidate() only warns).
-	 * Record it as leaked, so that its region is never collapsed around
-	 * it; the caller hands it to snp_leak_pages(), which keeps it out of
-	 * the page allocator.
-	 */
-	if (!op->st.assigned) {
-		u64 pfn;
-		int err;
-
-		for (pfn = op->pfn; pfn < op->pfn + op->npages; pfn++)
-			rs_leak_page_locked(rs, regions, region, pfn, &w, &err);
 	}
 out:
 	/*
@@ -963,15 +948,15 @@ EXPORT_SYMBOL_GPL(rmp_sync_make_private);
  *
  * A 4K transition inside a 2M RMP entry PSMASHes it first; the region is
  * split first if it becomes mixed, and queued for collapse once uniform.
- * Transient RMP statuses are retried until they pass, and a count that
- * disagrees with the RMP is recounted, so this fails only where the RMP
- * itself would refuse, or where the direct map cannot be split.
+ * Transient RMP statuses are retried until they pass, a count that
+ * disagrees with the RMP is recounted, and the split is asked not to fail
+ * (S6: KVM frees the page whatever this returns), so this fails only where
+ * the RMP itself refuses.
  *
  * Context: may sleep.
  * Return: 0; -EINVAL if the pages are not assigned, immutable or leaked, or
- * an argument is bad (nothing changed: a page not assigned is safe to
- * free); any other error leaves the pages assigned and records them as
- * leaked: the caller must not free them (snp_leak_pages()).
+ * an argument is bad (nothing changed; a page not assigned is safe to
+ * free); or the RMP's refusal (the pages stay assigned).
  */
 int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level)
 {
@@ -1718,6 +1703,49 @@ int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 	return 0;
 }
 EXPORT_SYMBOL_GPL(rmp_sync_region_info);
+
+/**
+ * rmp_sync_rescan() - take the RMP as it is, for an instance created late.
+ * @rs: the synchronizer.
+ *
+ * An instance starts from an all-hypervisor RMP.  A kernel started by kexec
+ * inherits an RMP that may hold assignments (and a fresh direct map of
+ * large pages over them): recount every region from the RMP and split each
+ * one the RMP shows mixed, before any transition.  rmp_sync split them, so
+ * they are collapsed once their pages come back.
+ *
+ * Context: may sleep; walks the whole RMP.
+ * Return: 0, or the first split error (the region stays counted; its next
+ * transition splits it).
+ */
+int rmp_sync_rescan(struct rmp_sync *rs)
+{
+	struct rmp_sync_regions *regions;
+	int ret = 0, err;
+	u64 region;
+
+	percpu_down_read(&rs->resize);
+	regions = rs_regions(rs);
+	for (region = 0; region < regions->nr; region++) {
+		struct mutex *lock = rs_lock(rs, region);
+		u32 w;
+
+		mutex_lock(lock);
+		w = rs_resync_locked(rs, regions, region,
+				     (u32)atomic_read(&regions->state[region]), false);
+		if (READ_ONCE(rs->mode) != RMP_SYNC_MODE_NONE &&
+		    rs_mixed(rs_assigned(w)) && !(w & RS_SPLIT)) {
+			err = rs_split_locked(rs, regions, region, false, &w);
+			if (err && !ret)
+				ret = err;
+		}
+		mutex_unlock(lock);
+		cond_resched();
+	}
+	percpu_up_read(&rs->resize);
+	return ret;
+}
+EXPORT_SYMBOL_GPL(rmp_sync_rescan);
 
 /**
  * rmp_sync_get_stats() - snapshot of the counters.

@@ -6,18 +6,20 @@
  * rmp_sync_dmap_ops.  This backend maps those calls onto the CPA code in
  * arch/x86/mm/pat/set_memory.c:
  *
- *  - level: lookup_address() on the direct-map address of the PFN;
+ *  - level: direct_map_level(), a walk under cpa_lock;
  *  - split: split_direct_map_2m(), which splits (and flushes every CPU's
  *    TLB) without the _PAGE_KERNEL_4K mark of set_memory_4k(), so the
- *    split may be undone;
+ *    split may be undone; __GFP_NOFAIL for the split rmp_make_shared()
+ *    needs;
  *  - collapse: collapse_direct_map(), no flush;
  *  - flush: flush_direct_map_collapses(), one global flush for all the
  *    collapses since the last one, then the old page tables are freed.
  *
  * Locking: CPA serializes the page-table edits itself (cpa_lock, then
- * pgd_lock, both taken inside set_memory.c).  rmp_sync calls in with one of
- * its region mutexes held, never with a spinlock held, so every callback
- * may sleep.
+ * pgd_lock, both taken inside set_memory.c), and every walk this backend
+ * makes runs under cpa_lock too, so none reads a table that a collapse
+ * detached.  rmp_sync calls in with one of its region mutexes held, never
+ * with a spinlock held, so every callback may sleep.
  */
 #include <linux/export.h>
 #include <linux/mm.h>
@@ -40,30 +42,21 @@ static unsigned long rmp_sync_dmap_addr(u64 pfn)
 static int rmp_sync_dmap_level(void *priv, u64 pfn)
 {
 	unsigned long addr = rmp_sync_dmap_addr(pfn);
-	unsigned int level;
-	pte_t *pte;
 
 	if (!addr)
 		return PG_LEVEL_NONE;
-	/*
-	 * Lockless walk, like every lookup_address() user: the answer may be
-	 * stale by the time it is used unless the caller holds the region
-	 * lock that serializes rmp_sync's own splits and collapses there.
-	 */
-	pte = lookup_address(addr, &level);
-	if (!pte || !pte_present(*pte))
-		return PG_LEVEL_NONE;
-	return level;
+	/* Walked under cpa_lock: never in a table a collapse detached. */
+	return direct_map_level(addr);
 }
 
-static int rmp_sync_dmap_split(void *priv, u64 pfn, int *old_level)
+static int rmp_sync_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 {
 	unsigned long addr = rmp_sync_dmap_addr(pfn);
 
 	*old_level = PG_LEVEL_NONE;
 	if (!addr)
 		return 0;	/* nothing maps it: nothing to protect */
-	return split_direct_map_2m(addr, old_level);
+	return split_direct_map_2m(addr, nofail, old_level);
 }
 
 static int rmp_sync_dmap_collapse(void *priv, u64 pfn, int level)

@@ -156,9 +156,9 @@ static u64 emu_mk_leaf(u64 attrs, u64 pfn, int level)
 	return attrs | (pfn << PAGE_SHIFT);
 }
 
-static struct emu_pt *emu_alloc_table(struct emu_host *h)
+static struct emu_pt *emu_alloc_table(struct emu_host *h, gfp_t gfp)
 {
-	struct emu_pt *t = kzalloc(sizeof(*t), GFP_KERNEL);
+	struct emu_pt *t = kzalloc(sizeof(*t), gfp);
 
 	if (!t)
 		return NULL;
@@ -207,8 +207,8 @@ static int emu_walk(struct emu_host *h, u64 pfn, u64 *entry, u64 **slotp)
  * table was installed (the caller then owes a flush), also on failure: a
  * 1G->2M step stays done when the 2M->4K allocation fails.
  */
-static int __emu_split(struct emu_host *h, u64 pfn, int to, int *old_level,
-		       bool *changed)
+static int __emu_split(struct emu_host *h, u64 pfn, int to, gfp_t gfp,
+		       int *old_level, bool *changed)
 {
 	struct emu_pt *t;
 	int level, i;
@@ -224,7 +224,7 @@ static int __emu_split(struct emu_host *h, u64 pfn, int to, int *old_level,
 	*old_level = level;
 
 	while (level > to) {
-		t = emu_alloc_table(h);
+		t = emu_alloc_table(h, gfp);
 		if (!t)
 			return -ENOMEM;
 		for (i = 0; i < PTRS_PER_PTE; i++)
@@ -285,7 +285,7 @@ int emu_split(struct emu_host *h, u64 pfn, enum pg_level to)
 	if (pfn >= h->nr_pages || (to != PG_LEVEL_4K && to != PG_LEVEL_2M))
 		return -EINVAL;
 	mutex_lock(&h->pgd_lock);
-	ret = __emu_split(h, pfn, to, &old, &changed);
+	ret = __emu_split(h, pfn, to, GFP_KERNEL, &old, &changed);
 	mutex_unlock(&h->pgd_lock);
 	return ret;
 }
@@ -392,7 +392,7 @@ int emu_set_memory_4k(struct emu_host *h, u64 pfn)
 	if (pfn >= h->nr_pages)
 		return -EINVAL;
 	mutex_lock(&h->pgd_lock);
-	ret = __emu_split(h, pfn, PG_LEVEL_4K, &old, &changed);
+	ret = __emu_split(h, pfn, PG_LEVEL_4K, GFP_KERNEL, &old, &changed);
 	if (!ret) {
 		emu_walk(h, pfn, &e, &slot);
 		pt_write(slot, e | EMU_PTE_PINNED);
@@ -424,7 +424,7 @@ int emu_set_attr(struct emu_host *h, u64 pfn, u64 set, u64 clear)
 	if (pfn >= h->nr_pages || ((set | clear) & ~EMU_SETTABLE))
 		return -EINVAL;
 	mutex_lock(&h->pgd_lock);
-	ret = __emu_split(h, pfn, PG_LEVEL_4K, &old, &changed);
+	ret = __emu_split(h, pfn, PG_LEVEL_4K, GFP_KERNEL, &old, &changed);
 	if (!ret) {
 		emu_walk(h, pfn, &e, &slot);
 		pt_write(slot, (e | set) & ~clear);
@@ -739,7 +739,7 @@ static int emu_boot_map(struct emu_host *h, unsigned long gb)
 		h->nr_leaves[PG_LEVEL_1G]++;
 		return 0;
 	}
-	pmd = emu_alloc_table(h);
+	pmd = emu_alloc_table(h, GFP_KERNEL);
 	if (!pmd)
 		return -ENOMEM;
 	h->pud[gb] = emu_mk_table(pmd);
@@ -754,7 +754,7 @@ static int emu_boot_map(struct emu_host *h, unsigned long gb)
 			h->nr_leaves[PG_LEVEL_2M]++;
 			continue;
 		}
-		pte = emu_alloc_table(h);
+		pte = emu_alloc_table(h, GFP_KERNEL);
 		if (!pte)
 			return -ENOMEM;
 		for (k = 0; k < PTRS_PER_PTE; k++)
@@ -871,13 +871,17 @@ static int emu_dmap_level(void *priv, u64 pfn)
 	return emu_level(priv, pfn);
 }
 
-static int emu_dmap_split(void *priv, u64 pfn, int *old_level)
+/*
+ * A split with @nofail models the kernel's __GFP_NOFAIL allocation: the
+ * injected failures do not apply to it (nor count it).
+ */
+static int emu_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 {
 	struct emu_host *h = priv;
 	bool changed;
 	int ret;
 
-	if (rmp_sync_fault_hit(&h->faults[EMU_FAULT_SPLIT], &ret)) {
+	if (!nofail && rmp_sync_fault_hit(&h->faults[EMU_FAULT_SPLIT], &ret)) {
 		*old_level = emu_level(h, pfn);
 		return ret;
 	}
@@ -886,7 +890,9 @@ static int emu_dmap_split(void *priv, u64 pfn, int *old_level)
 		return -EINVAL;
 	}
 	mutex_lock(&h->pgd_lock);
-	ret = __emu_split(h, pfn, PG_LEVEL_4K, old_level, &changed);
+	ret = __emu_split(h, pfn, PG_LEVEL_4K,
+			  nofail ? GFP_KERNEL | __GFP_NOFAIL : GFP_KERNEL,
+			  old_level, &changed);
 	if (changed)
 		__emu_flush_all(h);
 	mutex_unlock(&h->pgd_lock);

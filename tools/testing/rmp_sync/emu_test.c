@@ -618,18 +618,18 @@ static void emu_test_dmap_ops(struct kunit *test)
 	/* An injected split failure changes nothing but reports the level. */
 	rmp_sync_fault_arm(emu_fault(h, EMU_FAULT_SPLIT), 1, 1, -ENOMEM);
 	old = -1;
-	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, &old), -ENOMEM);
+	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, false, &old), -ENOMEM);
 	KUNIT_EXPECT_EQ(test, old, PG_LEVEL_1G);
 	KUNIT_EXPECT_EQ(test, emu_dmap_ops.level(h, pfn), PG_LEVEL_1G);
 
 	/* A split reports the old level and flushes. */
-	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, &old), 0);
+	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, false, &old), 0);
 	KUNIT_EXPECT_EQ(test, old, PG_LEVEL_1G);
 	KUNIT_EXPECT_EQ(test, emu_dmap_ops.level(h, pfn), PG_LEVEL_4K);
 	emu_get_stats(h, &st);
 	KUNIT_EXPECT_EQ(test, st.flushes, 1);
 	/* Nothing to split: no flush. */
-	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, &old), 0);
+	KUNIT_EXPECT_EQ(test, emu_dmap_ops.split(h, pfn, false, &old), 0);
 	KUNIT_EXPECT_EQ(test, old, PG_LEVEL_4K);
 	emu_get_stats(h, &st);
 	KUNIT_EXPECT_EQ(test, st.flushes, 1);
@@ -701,7 +701,7 @@ static void emu_test_concurrent(struct kunit *test)
 	int old;
 
 	/* Region 1 mixed, mapped 4K for good, as rmp_sync would leave it. */
-	KUNIT_ASSERT_EQ(test, emu_dmap_ops.split(h, REG_PAGES, &old), 0);
+	KUNIT_ASSERT_EQ(test, emu_dmap_ops.split(h, REG_PAGES, false, &old), 0);
 	KUNIT_ASSERT_EQ(test, upd(emu_rmp(h), REG_PAGES, true, PG_LEVEL_4K, 0,
 				  1, false), RMP_SYNC_RMP_SUCCESS);
 	for (i = 0; i < NR_WORKERS; i++) {
@@ -713,7 +713,7 @@ static void emu_test_concurrent(struct kunit *test)
 	for (i = 0; i < ROUNDS; i++) {
 		u64 pfn = GB_PAGES + (i % 64) * REG_PAGES;
 
-		emu_dmap_ops.split(h, pfn, &old);
+		emu_dmap_ops.split(h, pfn, false, &old);
 		emu_dmap_ops.collapse(h, pfn, PG_LEVEL_2M);
 		emu_dmap_ops.collapse(h, GB_PAGES, PG_LEVEL_1G);
 		if (i % 4 == 0)

@@ -17,12 +17,13 @@ long kshim_live_allocs;
 int kshim_rcu_hb;
 unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];		/* see kshim.h: TSan's view of a grace period */
 
-void *kshim_alloc(size_t size, bool zero)
+void *kshim_alloc(size_t size, bool zero, gfp_t gfp)
 {
 	long at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 	void *p;
 
-	if (at > 0 && __atomic_sub_fetch(&kshim_fail_alloc_at, 1, __ATOMIC_RELAXED) == 0)
+	if (at > 0 && !(gfp & __GFP_NOFAIL) &&
+	    __atomic_sub_fetch(&kshim_fail_alloc_at, 1, __ATOMIC_RELAXED) == 0)
 		return NULL;
 	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
 	if (p) {

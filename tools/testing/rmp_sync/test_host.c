@@ -269,7 +269,7 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
 	return false;	/* the emulated host keeps DirectMap counts, not vmstat */
 }
 
-bool rst_have_thp(void)
+bool rst_khugepaged_runs(void)
 {
 	return false;
 }

@@ -295,7 +295,7 @@ static int lite_level(void *priv, u64 pfn)
 	return pfn / RP < l->nr_regions ? l->level[pfn / RP] : PG_LEVEL_NONE;
 }
 
-static int lite_split(void *priv, u64 pfn, int *old_level)
+static int lite_split(void *priv, u64 pfn, bool nofail, int *old_level)
 {
 	struct lite *l = priv;
 

@@ -171,20 +171,21 @@ typedef unsigned int gfp_t;
 #define GFP_KERNEL_ACCOUNT 0u
 #define GFP_ATOMIC 1u
 #define __GFP_NOWARN 0u
-void *kshim_alloc(size_t size, bool zero);
+#define __GFP_NOFAIL 2u	/* never failed by kshim_fail_alloc_at */
+void *kshim_alloc(size_t size, bool zero, gfp_t gfp);
 void kshim_free(const void *p);
 extern long kshim_fail_alloc_at;
 int kstrtouint(const char *s, unsigned int base, unsigned int *res);
 extern long kshim_allocs;
 extern long kshim_live_allocs;
-#define kmalloc(s, g) kshim_alloc((s), false)
-#define kzalloc(s, g) kshim_alloc((s), true)
-#define kcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true)
-#define kvcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true)
-#define kvzalloc(s, g) kshim_alloc((s), true)
+#define kmalloc(s, g) kshim_alloc((s), false, (g))
+#define kzalloc(s, g) kshim_alloc((s), true, (g))
+#define kcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true, (g))
+#define kvcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true, (g))
+#define kvzalloc(s, g) kshim_alloc((s), true, (g))
 #define kfree(p) kshim_free(p)
 #define kvfree(p) kshim_free(p)
-#define bitmap_zalloc(n, g) ((unsigned long *)kshim_alloc(BITS_TO_LONGS(n) * sizeof(long), true))
+#define bitmap_zalloc(n, g) ((unsigned long *)kshim_alloc(BITS_TO_LONGS(n) * sizeof(long), true, (g)))
 #define bitmap_free(p) kshim_free(p)
 
 static inline bool bitmap_empty(const unsigned long *map, unsigned long nbits)
