@@ -644,7 +644,7 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
 bool rst_khugepaged_runs(void)
 {
 	/* Wakes khugepaged, if it runs, for nothing: harmless. */
-	return khugepaged_wake_direct_map();
+	return khugepaged_wake_kernel_work();
 }
 
 void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,

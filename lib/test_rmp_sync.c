@@ -1082,6 +1082,93 @@ static void rst_mt_worker(void *arg, unsigned int id)
 }
 
 /*
+ * B1: 1G collapses racing with splits inside the 1G range.  Threads 1..3
+ * each flip a page of their own region in range 1 (the split of a 1G leaf
+ * on the way), writing a hypervisor-owned page between; thread 0 runs
+ * recovery passes that put the regions back to 2M and the range back to 1G
+ * whenever every region of it is uniform.  Every walk of the direct map
+ * a transition makes must find live page tables (KASAN, ASan) and every
+ * write must pass the RMP check (S1).
+ */
+#define RST_GB_OPS	100000	/* at most, per worker */
+#define RST_GB_WANT	16	/* 1G collapses to see, then stop */
+
+struct rst_gb_race {
+	struct rst_env *env;
+	u64 first;
+	atomic_t faults, errors, collapses_1g;
+	atomic_t running;	/* workers still flipping */
+};
+
+static void rst_gb_race_worker(void *arg, unsigned int id)
+{
+	struct rst_gb_race *r = arg;
+	struct rst_env *env = r->env;
+	u64 s = 0x2545f4914f6cdd1dULL * (id + 1);
+	unsigned int i;
+
+	if (id == 0) {
+		struct rmp_sync_pass pass;
+
+		while (atomic_read(&r->running)) {
+			if (rmp_sync_recover(r->env->rs, 16, true, &pass) < 0)
+				atomic_inc(&r->errors);
+			atomic_add(pass.collapsed_1g, &r->collapses_1g);
+			cond_resched();
+		}
+		return;
+	}
+	for (i = 0; i < RST_GB_OPS && atomic_read(&r->collapses_1g) < RST_GB_WANT; i++) {
+		u64 region = r->first + (u64)id * 3 * RP;
+		u64 pfn = region + rst_mt_rand(&s) % RP;
+		u64 p = region + rst_mt_rand(&s) % RP;
+
+		/* mostly writes, so that the whole range is uniform at times */
+		if (rst_mt_rand(&s) % 16) {
+			if (rst_write(env, id % env->nr_cpus, p))
+				atomic_inc(&r->faults);
+		} else if (priv_4k(env, pfn)) {
+			atomic_inc(&r->errors);
+		} else {
+			if (p != pfn && rst_write(env, id % env->nr_cpus, p))
+				atomic_inc(&r->faults);
+			if (shared_4k(env, pfn))
+				atomic_inc(&r->errors);
+		}
+		if (i % 8 == 0)
+			cond_resched();
+	}
+	atomic_dec(&r->running);
+}
+
+static void rmp_sync_test_concurrent_1g(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	struct rst_gb_race *r;
+
+	if (rst_level(env, env->base + GBP) != PG_LEVEL_1G)
+		kunit_skip(test, "range 1 of the window is not mapped with a 1G page");
+	r = kunit_kzalloc(test, sizeof(*r), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, r);
+	r->env = env;
+	r->first = env->base + GBP + 5 * RP;
+	atomic_set(&r->running, 3);
+	KUNIT_ASSERT_EQ(test, rst_run_threads(env, 4, rst_gb_race_worker, r), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->faults), 0);
+	KUNIT_EXPECT_EQ(test, atomic_read(&r->errors), 0);
+	/* the race happened */
+	KUNIT_EXPECT_GT(test, atomic_read(&r->collapses_1g), 0);
+	KUNIT_EXPECT_EQ(test, rst_rmp_faults(env), 0ULL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->base + GBP, GBP, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	kunit_info(test, "%d 1G collapses raced with %d threads' splits",
+		   atomic_read(&r->collapses_1g), 3);
+	expect_consistent(test, env, env->base + GBP);
+}
+
+/*
  * Four CPUs at once: disjoint and shared regions, recovery running under
  * them, and every write to a hypervisor-owned page checked (S1); at the end
  * S3 over every region touched and S2 after a final recovery.
@@ -2243,6 +2330,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_collapse_private),
 	KUNIT_CASE(rmp_sync_test_background_runner),
 	KUNIT_CASE(rmp_sync_test_concurrent),
+	KUNIT_CASE(rmp_sync_test_concurrent_1g),
 	KUNIT_CASE(rmp_sync_test_no_1g),
 	KUNIT_CASE(rmp_sync_test_eager),
 	KUNIT_CASE(rmp_sync_test_upstream_mode),

@@ -5,12 +5,14 @@
  * /sys/kernel/mm/rmp_sync/.
  *
  * Background recovery is a schedule of rmp_sync_background() passes.
- * khugepaged runs them from its main loop (mm/khugepaged.c calls the
- * rmp_sync_khugepaged_*() hooks below and sleeps no longer than the next
- * pass needs).  khugepaged only runs while THP is enabled, so when it does
- * not, a delayed work item on system_unbound_wq runs the same schedule:
- * recovery never depends on THP settings.  A kick (the core queued a
- * collapse candidate) makes a pass due now and wakes whichever runs it.
+ * khugepaged runs them from its main loop, as its kernel work
+ * (struct khugepaged_kernel_work in <linux/khugepaged.h>: it sleeps no
+ * longer than the next pass needs).  khugepaged only runs while THP is
+ * enabled, so when it does not, a freezable delayed work item runs the same
+ * schedule: recovery never depends on THP settings.  A kick (the core
+ * queued a collapse candidate) makes a pass due now and wakes whichever
+ * runs it; khugepaged_wake_kernel_work() and khugepaged's stop path are
+ * ordered so that a kick racing with khugepaged stopping is never lost.
  *
  * Locking, outermost first: rs_attach_lock (attach and detach), then
  * rs_host_lock, then the rmp_sync locks (a pass, a sysfs access, attach and
@@ -49,7 +51,7 @@ static atomic_long_t rs_passes[RMP_SYNC_NR_DRIVERS];
 static void rs_fallback_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(rs_fallback_work, rs_fallback_fn);
 
-static bool rs_due(void)
+static bool rs_pass_due(void)
 {
 	return atomic_read(&rs_kicked) ||
 	       (!READ_ONCE(rs_idle) &&
@@ -74,10 +76,10 @@ static void rs_pass(enum rmp_sync_driver driver)
 {
 	unsigned int sleep_ms;
 
-	if (!rs_due())
+	if (!rs_pass_due())
 		return;
 	mutex_lock(&rs_host_lock);
-	if (!rs_host || !rs_due()) {
+	if (!rs_host || !rs_pass_due()) {
 		mutex_unlock(&rs_host_lock);
 		return;
 	}
@@ -99,11 +101,11 @@ static void rs_wake(void)
 {
 	unsigned long sleep;
 
-	if (khugepaged_wake_direct_map())
+	if (khugepaged_wake_kernel_work())
 		return;
 	sleep = rs_sleep();
 	if (sleep != MAX_SCHEDULE_TIMEOUT)
-		mod_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+		mod_delayed_work(system_freezable_wq, &rs_fallback_work, sleep);
 }
 
 static void rs_fallback_fn(struct work_struct *work)
@@ -111,12 +113,12 @@ static void rs_fallback_fn(struct work_struct *work)
 	unsigned long sleep;
 
 	/* THP was enabled meanwhile: khugepaged has been woken, it takes over. */
-	if (khugepaged_wake_direct_map())
+	if (khugepaged_wake_kernel_work())
 		return;
 	rs_pass(RMP_SYNC_DRIVER_WORKER);
 	sleep = rs_sleep();
 	if (sleep != MAX_SCHEDULE_TIMEOUT)
-		queue_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+		queue_delayed_work(system_freezable_wq, &rs_fallback_work, sleep);
 }
 
 /**
@@ -134,30 +136,37 @@ void rmp_sync_host_kick(void *unused)
 }
 EXPORT_SYMBOL_GPL(rmp_sync_host_kick);
 
-/* khugepaged's hooks, declared in <linux/khugepaged.h>. */
-bool rmp_sync_khugepaged_due(void)
+/* khugepaged's kernel work: the same schedule, run from its main loop. */
+static bool rs_khugepaged_due(void)
 {
-	return READ_ONCE(rs_host) && rs_due();
+	return READ_ONCE(rs_host) && rs_pass_due();
 }
 
-unsigned long rmp_sync_khugepaged_sleep(void)
+static unsigned long rs_khugepaged_sleep(void)
 {
 	return READ_ONCE(rs_host) ? rs_sleep() : MAX_SCHEDULE_TIMEOUT;
 }
 
-void rmp_sync_khugepaged_scan(void)
+static void rs_khugepaged_run(void)
 {
 	rs_pass(RMP_SYNC_DRIVER_KHUGEPAGED);
 }
 
 /* khugepaged stopped (THP disabled): the fallback work takes over. */
-void rmp_sync_khugepaged_stopped(void)
+static void rs_khugepaged_stopped(void)
 {
-	unsigned long sleep = rmp_sync_khugepaged_sleep();
+	unsigned long sleep = rs_khugepaged_sleep();
 
 	if (sleep != MAX_SCHEDULE_TIMEOUT)
-		mod_delayed_work(system_unbound_wq, &rs_fallback_work, sleep);
+		mod_delayed_work(system_freezable_wq, &rs_fallback_work, sleep);
 }
+
+static const struct khugepaged_kernel_work rs_khugepaged_work = {
+	.due = rs_khugepaged_due,
+	.sleep = rs_khugepaged_sleep,
+	.run = rs_khugepaged_run,
+	.stopped = rs_khugepaged_stopped,
+};
 
 /* ---- /sys/kernel/mm/rmp_sync/ ----------------------------------------- */
 
@@ -196,8 +205,10 @@ static ssize_t rs_knob_store(struct kobject *kobj, struct kobj_attribute *attr,
 	mutex_unlock(&rs_host_lock);
 	if (ret)
 		return ret;
-	/* a new delay or sleep may make a pass due earlier */
-	rmp_sync_host_kick(NULL);
+	/* a new delay or sleep may make a pass due earlier: one kick */
+	if (a->index != RMP_SYNC_KNOB_COLLAPSE_PRIVATE &&
+	    a->index != RMP_SYNC_KNOB_ENABLED)
+		rmp_sync_host_kick(NULL);
 	return count;
 }
 
@@ -291,6 +302,7 @@ int rmp_sync_host_attach(struct rmp_sync *rs)
 	WRITE_ONCE(rs_idle, true);
 	atomic_set(&rs_kicked, 1);	/* one pass looks at it */
 	mutex_unlock(&rs_host_lock);
+	khugepaged_set_kernel_work(&rs_khugepaged_work);
 	rs_wake();
 out:
 	mutex_unlock(&rs_attach_lock);

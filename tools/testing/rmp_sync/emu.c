@@ -171,8 +171,13 @@ static struct emu_pt *emu_alloc_table(struct emu_host *h, gfp_t gfp)
 	return t;
 }
 
+/*
+ * Poisoned, then freed: a walker that still holds a detached table reads
+ * entries that point nowhere (and ASan reports the use after free).
+ */
 static void emu_free_table(struct emu_host *h, struct emu_pt *t)
 {
+	memset(t, 0x6b, sizeof(*t));
 	kfree(t);
 	emu_inc(&h->tables_freed);
 }
