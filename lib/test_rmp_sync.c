@@ -1308,6 +1308,47 @@ static void rmp_sync_test_rescan(struct kunit *test)
 }
 
 /*
+ * Memory hot-remove: rmp_sync_offline() forgets the state of a range (a
+ * re-added range is mapped large again, and a stale "split" would skip the
+ * split S1 needs), refuses a range that still holds an assigned page, and
+ * changes nothing on bad input.
+ */
+static void rmp_sync_test_offline(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	u64 first = env->base + 90 * RP, busy = first + 3 * RP + 1;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats s0, s1;
+
+	make_candidates(test, env, first, 2);
+	KUNIT_ASSERT_EQ(test, priv_4k(env, busy), 0);
+	rmp_sync_get_stats(env->rs, &s0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 4 * RP), -EBUSY);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first + 1, 4 * RP), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, RP + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, env->ram_pages, RP), -EINVAL);
+	rmp_sync_get_stats(env->rs, &s1);
+	KUNIT_EXPECT_EQ(test, s1.regions_split, s0.regions_split);
+	KUNIT_EXPECT_EQ(test, s1.regions_pending, s0.regions_pending);
+
+	KUNIT_ASSERT_EQ(test, shared_4k(env, busy), 0);
+	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 4 * RP), 0);
+	rmp_sync_region_info(env->rs, first, &info);
+	KUNIT_EXPECT_FALSE(test, info.split || info.pending || info.assigned);
+	rmp_sync_get_stats(env->rs, &s1);
+	KUNIT_EXPECT_EQ(test, s1.regions_pending, 0ULL);
+	KUNIT_EXPECT_EQ(test, s1.regions_split, s0.regions_split - 3);
+	expect_consistent(test, env, first);
+
+	/* the range in use again: transitions there are safe */
+	KUNIT_ASSERT_EQ(test, priv_4k(env, first + 7), 0);
+	expect_region_safe(test, env, first + 7);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, first + 7), 0);
+	expect_consistent(test, env, first);
+}
+
+/*
  * S6: a region collapsed while uniformly private needs a page-table page
  * when the guest gives a page back.  That allocation must not make
  * rmp_make_shared() fail, even with every allocation failing.
@@ -2319,6 +2360,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_assigned_behind_back),
 	KUNIT_CASE(rmp_sync_test_stale_2m_entry),
 	KUNIT_CASE(rmp_sync_test_rescan),
+	KUNIT_CASE(rmp_sync_test_offline),
 	KUNIT_CASE(rmp_sync_test_shared_needs_no_allocation),
 	KUNIT_CASE_PARAM(rmp_sync_test_bad_input, rst_bad_gen_params),
 	KUNIT_CASE_PARAM(rmp_sync_test_backend_failure, rst_fail_gen_params),

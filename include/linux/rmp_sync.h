@@ -305,6 +305,7 @@ int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level);
 int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn);
 int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages);
 int rmp_sync_rescan(struct rmp_sync *rs);
+int rmp_sync_offline(struct rmp_sync *rs, u64 pfn, u64 nr_pages);
 
 int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
 		     struct rmp_sync_pass *pass);

@@ -41,7 +41,6 @@
 #include <linux/bitops.h>
 #include <linux/err.h>
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
 #include <linux/percpu-rwsem.h>
@@ -192,7 +191,6 @@ struct rmp_sync {
  * the core makes fails.  Disarmed, it costs one load per allocation.
  */
 struct rmp_sync_fault rmp_sync_alloc_fault;
-EXPORT_SYMBOL_GPL(rmp_sync_alloc_fault);
 
 static bool rs_fail_alloc(void)
 {
@@ -215,7 +213,6 @@ const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS] = {
 	[RMP_SYNC_KNOB_DEFRAG_1G]		= { "defrag_1g", 0, 1, 1 },
 	[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]	= { "collapse_private", 0, 1, 1 },
 };
-EXPORT_SYMBOL_GPL(rmp_sync_knobs);
 
 #define RS_COUNTER(name, field) { name, offsetof(struct rmp_sync_stats, field) }
 
@@ -251,9 +248,7 @@ const struct rmp_sync_counter_desc rmp_sync_counters[] = {
 	RS_COUNTER("rmp_retries", rmp_retries),
 	RS_COUNTER("resyncs", resyncs),
 };
-EXPORT_SYMBOL_GPL(rmp_sync_counters);
 const unsigned int rmp_sync_nr_counters = ARRAY_SIZE(rmp_sync_counters);
-EXPORT_SYMBOL_GPL(rmp_sync_nr_counters);
 
 static inline unsigned int rs_assigned(u32 w)
 {
@@ -938,7 +933,6 @@ int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 		return -EINVAL;
 	return rs_transition(rs, &op);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_make_private);
 
 /**
  * rmp_sync_make_shared() - return a page or a 2M range to the hypervisor.
@@ -969,7 +963,6 @@ int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level)
 		return -EINVAL;
 	return rs_transition(rs, &op);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_make_shared);
 
 /**
  * rmp_sync_psmash() - split the 2M RMP entry at @pfn into 512 4K entries.
@@ -1005,7 +998,6 @@ out_resize:
 	percpu_up_read(&rs->resize);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_psmash);
 
 /* Insert @pfn into the sorted leaked set; false if it cannot grow. */
 static bool rs_record_leak(struct rmp_sync *rs, u64 pfn)
@@ -1119,7 +1111,6 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
 	}
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_leak_pages);
 
 /*
  * Restore the 1G leaf of range @gb if rmp_sync split it and all of its
@@ -1288,7 +1279,6 @@ int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay
 	rs_trace_pass(pass, false);
 	return pass->collapsed_2m + pass->collapsed_1g;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_recover);
 
 /*
  * Is there anything for a pass to do: a queued candidate, or a 1G range
@@ -1358,7 +1348,6 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 	rs_trace_pass(pass, true);
 	return work ? sleep_ms : RMP_SYNC_IDLE;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_background);
 
 static struct rmp_sync_regions *rs_alloc_regions(u64 nr)
 {
@@ -1446,7 +1435,6 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	mutex_init(&rs->leak_lock);
 	return rs;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_create);
 
 /**
  * rmp_sync_destroy() - free an instance; no call may be in flight.
@@ -1467,7 +1455,6 @@ void rmp_sync_destroy(struct rmp_sync *rs)
 	kfree(rs->leaked);
 	kfree(rs);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_destroy);
 
 /**
  * rmp_sync_grow() - cover more RAM after memory hotplug.
@@ -1518,7 +1505,65 @@ int rmp_sync_grow(struct rmp_sync *rs, u64 nr_pages)
 	rs_free_regions(old);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_grow);
+
+/**
+ * rmp_sync_offline() - forget RAM that memory hot-remove takes away.
+ * @rs: the synchronizer.
+ * @pfn: first page, 2M-aligned.
+ * @nr_pages: pages, a multiple of RMP_SYNC_REGION_PAGES.
+ *
+ * Memory hot-remove frees the direct-map tables of the range without the
+ * CPA locks, and a later hot-add maps it again with large pages.  So the
+ * range's region words must not outlive it: a stale "split" would skip
+ * the split the next assignment there needs (S1).  Resets every region of
+ * the range to "hypervisor-owned, mapped as the kernel maps it" and drops
+ * the 1G ranges wholly inside it from the 1G bookkeeping.  Excludes every
+ * other call while it runs.
+ *
+ * Context: may sleep; the caller keeps recovery passes away from the
+ * range's page tables (the kernel runs them under get_online_mems()).
+ * Return: 0; -EINVAL (unaligned, beyond the covered RAM); -EBUSY if a page
+ * of the range is assigned or leaked (nothing changed).
+ */
+int rmp_sync_offline(struct rmp_sync *rs, u64 pfn, u64 nr_pages)
+{
+	struct rmp_sync_regions *regions;
+	u64 first = pfn >> RMP_SYNC_REGION_SHIFT, region, last, gb;
+
+	if (!nr_pages || !IS_ALIGNED(pfn | nr_pages, RMP_SYNC_REGION_PAGES) ||
+	    pfn + nr_pages < pfn)
+		return -EINVAL;
+	last = first + (nr_pages >> RMP_SYNC_REGION_SHIFT);
+	percpu_down_write(&rs->resize);
+	regions = rs_regions(rs);
+	if (last > regions->nr) {
+		percpu_up_write(&rs->resize);
+		return -EINVAL;
+	}
+	for (region = first; region < last; region++) {
+		u32 w = (u32)atomic_read(&regions->state[region]);
+
+		if (rs_assigned(w) || (w & (RS_LEAKED | RS_LEAK_LOST))) {
+			percpu_up_write(&rs->resize);
+			return -EBUSY;
+		}
+	}
+	for (region = first; region < last; region++) {
+		struct mutex *lock = rs_lock(rs, region);
+
+		mutex_lock(lock);
+		rs_set_state(rs, regions, region,
+			     (u32)atomic_read(&regions->state[region]), 0);
+		mutex_unlock(lock);
+	}
+	for (gb = DIV_ROUND_UP(first, RMP_SYNC_GB_REGIONS);
+	     (gb + 1) * RMP_SYNC_GB_REGIONS <= last; gb++) {
+		clear_bit(gb, regions->split_1g);
+		clear_bit(gb, regions->gb_pending);
+	}
+	percpu_up_write(&rs->resize);
+	return 0;
+}
 
 /*
  * Store @val in @field (the mode, or a knob that decides candidacy), then
@@ -1565,7 +1610,6 @@ int rmp_sync_set_mode(struct rmp_sync *rs, enum rmp_sync_mode mode)
 	rs_requeue(rs, &rs->mode, mode);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_set_mode);
 
 /**
  * rmp_sync_get_mode() - current policy.
@@ -1577,7 +1621,6 @@ enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs)
 {
 	return READ_ONCE(rs->mode);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_get_mode);
 
 /**
  * rmp_sync_set_knob() - set a tunable.
@@ -1608,7 +1651,6 @@ int rmp_sync_set_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
 	rs_note_due(rs, 0);	/* due times may have moved: scan again */
 	return 0;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_set_knob);
 
 /**
  * rmp_sync_store_knob() - set a tunable from its sysfs text.
@@ -1629,7 +1671,6 @@ int rmp_sync_store_knob(struct rmp_sync *rs, enum rmp_sync_knob knob,
 		return -EINVAL;
 	return rmp_sync_set_knob(rs, knob, val);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_store_knob);
 
 /**
  * rmp_sync_get_knob() - read a tunable.
@@ -1647,7 +1688,6 @@ unsigned int rmp_sync_get_knob(struct rmp_sync *rs, enum rmp_sync_knob knob)
 		return READ_ONCE(rs->mode) >= RMP_SYNC_MODE_DEFERRED;
 	return READ_ONCE(rs->knob[knob]);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_get_knob);
 
 /**
  * rmp_sync_knob_by_name() - look a knob up by its sysfs name.
@@ -1664,7 +1704,6 @@ int rmp_sync_knob_by_name(const char *name)
 			return i;
 	return -EINVAL;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_knob_by_name);
 
 /**
  * rmp_sync_region_info() - lockless look-up of the region holding @pfn.
@@ -1702,7 +1741,6 @@ int rmp_sync_region_info(struct rmp_sync *rs, u64 pfn,
 	info->backoff = rs_backoff(w);
 	return 0;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_region_info);
 
 /**
  * rmp_sync_rescan() - take the RMP as it is, for an instance created late.
@@ -1745,7 +1783,6 @@ int rmp_sync_rescan(struct rmp_sync *rs)
 	percpu_up_read(&rs->resize);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_rescan);
 
 /**
  * rmp_sync_get_stats() - snapshot of the counters.
@@ -1782,7 +1819,6 @@ void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st)
 	st->rmp_retries = atomic_long_read(&rs->rmp_retries);
 	st->resyncs = atomic_long_read(&rs->resyncs);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_get_stats);
 
 /**
  * rmp_sync_state_bytes() - memory the synchronizer's state takes.
@@ -1806,7 +1842,6 @@ size_t rmp_sync_state_bytes(struct rmp_sync *rs)
 	mutex_unlock(&rs->leak_lock);
 	return bytes;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_state_bytes);
 
 #define rs_check_fail(fmt, ...) ({					\
 	pr_err("check: " fmt "\n", ##__VA_ARGS__);			\
@@ -1939,4 +1974,3 @@ int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 	percpu_up_read(&rs->resize);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_check);

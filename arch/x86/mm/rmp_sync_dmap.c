@@ -21,7 +21,6 @@
  * detached.  rmp_sync calls in with one of its region mutexes held, never
  * with a spinlock held, so every callback may sleep.
  */
-#include <linux/export.h>
 #include <linux/mm.h>
 #include <linux/rmp_sync.h>
 #include <asm/pgtable.h>
@@ -84,4 +83,3 @@ const struct rmp_sync_dmap_ops rmp_sync_kernel_dmap_ops = {
 	.collapse = rmp_sync_dmap_collapse,
 	.flush = rmp_sync_dmap_flush,
 };
-EXPORT_SYMBOL_GPL(rmp_sync_kernel_dmap_ops);

@@ -14,10 +14,18 @@
  * runs it; khugepaged_wake_kernel_work() and khugepaged's stop path are
  * ordered so that a kick racing with khugepaged stopping is never lost.
  *
+ * Memory hotplug: hot-add grows the instance before the new memory can be
+ * used (MEM_GOING_ONLINE); hot-remove resets the range's state once it is
+ * offline (MEM_OFFLINE), before arch_remove_memory() frees its page tables
+ * (without the CPA locks).  A pass runs under get_online_mems(), so no
+ * collapse ever runs while hotplug changes the direct map.
+ *
  * Locking, outermost first: rs_attach_lock (attach and detach), then
- * rs_host_lock, then the rmp_sync locks (a pass, a sysfs access, attach and
- * detach hold rs_host_lock; sysfs callbacks never take rs_attach_lock, so
- * removing the files under it cannot deadlock).  The schedule is also read
+ * mem_hotplug_lock (a pass reads it, the memory notifier runs under its
+ * write side), then rs_host_lock, then the rmp_sync locks (a pass, a sysfs
+ * access, the notifier, attach and detach hold rs_host_lock; sysfs
+ * callbacks never take rs_attach_lock, so removing the files under it
+ * cannot deadlock).  The schedule is also read
  * without it (READ_ONCE) by the kick and by khugepaged's wait conditions,
  * where a stale value costs one extra wake-up at most.  Nothing here is
  * called with cpa_lock or pgd_lock held.
@@ -28,6 +36,8 @@
 #include <linux/jiffies.h>
 #include <linux/khugepaged.h>
 #include <linux/kobject.h>
+#include <linux/memory.h>
+#include <linux/memory_hotplug.h>
 #include <linux/mutex.h>
 #include <linux/rmp_sync.h>
 #include <linux/sched.h>
@@ -78,9 +88,11 @@ static void rs_pass(enum rmp_sync_driver driver)
 
 	if (!rs_pass_due())
 		return;
+	get_online_mems();
 	mutex_lock(&rs_host_lock);
 	if (!rs_host || !rs_pass_due()) {
 		mutex_unlock(&rs_host_lock);
+		put_online_mems();
 		return;
 	}
 	/* Cleared first: a kick during the pass makes the next one due. */
@@ -94,7 +106,43 @@ static void rs_pass(enum rmp_sync_driver driver)
 		WRITE_ONCE(rs_idle, false);
 	}
 	mutex_unlock(&rs_host_lock);
+	put_online_mems();
 }
+
+/* Memory hot-add and hot-remove; see the top of this file. */
+static int rs_memory_notify(struct notifier_block *nb, unsigned long action,
+			    void *data)
+{
+	const struct memory_notify *mn = data;
+	u64 first = round_down(mn->start_pfn, RMP_SYNC_REGION_PAGES);
+	u64 end = round_up(mn->start_pfn + mn->nr_pages, RMP_SYNC_REGION_PAGES);
+	struct rmp_sync_stats st;
+	int ret = 0;
+
+	mutex_lock(&rs_host_lock);
+	if (!rs_host)
+		goto out;
+	switch (action) {
+	case MEM_GOING_ONLINE:
+		rmp_sync_get_stats(rs_host, &st);
+		if (end > st.regions_total * RMP_SYNC_REGION_PAGES)
+			ret = rmp_sync_grow(rs_host, end);
+		break;
+	case MEM_OFFLINE:
+		ret = rmp_sync_offline(rs_host, first, end - first);
+		WARN_ONCE(ret, "rmp_sync: offline of PFN 0x%llx-0x%llx: %d\n",
+			  first, end - 1, ret);
+		ret = 0;	/* the memory is offline already */
+		break;
+	}
+out:
+	mutex_unlock(&rs_host_lock);
+	return notifier_from_errno(ret);
+}
+
+static struct notifier_block rs_memory_nb = {
+	.notifier_call = rs_memory_notify,
+};
 
 /* Hand the schedule to khugepaged if it runs, else to the fallback work. */
 static void rs_wake(void)
@@ -134,7 +182,6 @@ void rmp_sync_host_kick(void *unused)
 	atomic_set(&rs_kicked, 1);
 	rs_wake();
 }
-EXPORT_SYMBOL_GPL(rmp_sync_host_kick);
 
 /* khugepaged's kernel work: the same schedule, run from its main loop. */
 static bool rs_khugepaged_due(void)
@@ -266,7 +313,8 @@ static int rs_sysfs_create(void)
 		} else {
 			a->index = i - RMP_SYNC_NR_KNOBS;
 			a->kattr.attr.name = rmp_sync_counters[a->index].name;
-			a->kattr.attr.mode = 0444;
+			/* root only: see the ABI file (a side channel) */
+			a->kattr.attr.mode = 0400;
 			a->kattr.show = rs_counter_show;
 		}
 		rs_attr_list[i] = &a->kattr.attr;
@@ -285,7 +333,7 @@ static int rs_sysfs_create(void)
  *
  * Context: process context, may sleep.
  * Return: 0, -EBUSY (one is attached already), or -ENOMEM (no sysfs
- * directory; nothing attached).
+ * directory, no memory notifier; nothing attached).
  */
 int rmp_sync_host_attach(struct rmp_sync *rs)
 {
@@ -297,6 +345,11 @@ int rmp_sync_host_attach(struct rmp_sync *rs)
 	ret = rs_sysfs_create();
 	if (ret)
 		goto out;
+	ret = register_memory_notifier(&rs_memory_nb);
+	if (ret) {
+		rs_sysfs_remove();
+		goto out;
+	}
 	mutex_lock(&rs_host_lock);
 	WRITE_ONCE(rs_host, rs);
 	WRITE_ONCE(rs_idle, true);
@@ -308,7 +361,6 @@ out:
 	mutex_unlock(&rs_attach_lock);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_host_attach);
 
 /**
  * rmp_sync_host_detach() - stop serving @rs; no pass runs once it returns.
@@ -330,10 +382,10 @@ void rmp_sync_host_detach(struct rmp_sync *rs)
 	atomic_set(&rs_kicked, 0);
 	mutex_unlock(&rs_host_lock);
 	cancel_delayed_work_sync(&rs_fallback_work);
+	unregister_memory_notifier(&rs_memory_nb);
 	rs_sysfs_remove();
 	mutex_unlock(&rs_attach_lock);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_host_detach);
 
 /**
  * rmp_sync_host_passes() - background passes run so far by @driver.
@@ -345,4 +397,3 @@ unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver)
 {
 	return atomic_long_read(&rs_passes[driver]);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_host_passes);

@@ -49,7 +49,6 @@
 #include <linux/mutex.h>
 #include <linux/atomic.h>
 #include <linux/errno.h>
-#include <linux/export.h>
 #include <linux/rmp_sync.h>
 
 #define SWRMP_ASSIGNED		BIT(0)
@@ -138,7 +137,6 @@ struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages)
 		spin_lock_init(&rmp->locks[i]);
 	return rmp;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_create);
 
 /**
  * rmp_sync_swrmp_destroy() - free a software RMP.
@@ -156,7 +154,6 @@ void rmp_sync_swrmp_destroy(struct rmp_sync_swrmp *rmp)
 	kvfree(rmp->nassigned);
 	kfree(rmp);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_destroy);
 
 /* The RMPUPDATE input checks that need no RMP state. */
 static bool swrmp_update_input_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
@@ -342,7 +339,6 @@ const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops = {
 	.psmash	= swrmp_psmash,
 	.lookup	= swrmp_lookup,
 };
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_ops);
 
 /**
  * rmp_sync_swrmp_pvalidate() - set or clear Validated, as a guest's PVALIDATE.
@@ -388,7 +384,6 @@ out:
 	swrmp_unlock(rmp, region);
 	return ret;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_pvalidate);
 
 /**
  * rmp_sync_swrmp_write_ok() - the RMP check of a hypervisor write.
@@ -428,7 +423,6 @@ bool rmp_sync_swrmp_write_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
 	swrmp_unlock(rmp, region);
 	return ok;
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_write_ok);
 
 /**
  * rmp_sync_swrmp_assigned() - assigned pages in a 2M region.
@@ -443,7 +437,6 @@ unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn)
 		return 0;
 	return READ_ONCE(rmp->nassigned[pfn >> RMP_SYNC_REGION_SHIFT]);
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_assigned);
 
 /**
  * rmp_sync_swrmp_fault() - fault injector of one RMP operation.
@@ -458,4 +451,3 @@ struct rmp_sync_fault *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
 {
 	return &rmp->faults[op];
 }
-EXPORT_SYMBOL_GPL(rmp_sync_swrmp_fault);
