@@ -1090,7 +1090,7 @@ static void rst_mt_worker(void *arg, unsigned int id)
  * a transition makes must find live page tables (KASAN, ASan) and every
  * write must pass the RMP check (S1).
  */
-#define RST_GB_OPS	100000	/* at most, per worker */
+#define RST_GB_OPS	2000	/* at most, per worker */
 #define RST_GB_WANT	16	/* 1G collapses to see, then stop */
 
 struct rst_gb_race {
@@ -1122,21 +1122,32 @@ static void rst_gb_race_worker(void *arg, unsigned int id)
 		u64 region = r->first + (u64)id * 3 * RP;
 		u64 pfn = region + rst_mt_rand(&s) % RP;
 		u64 p = region + rst_mt_rand(&s) % RP;
+		struct rmp_sync_region_info info;
+		unsigned int spin;
 
-		/* mostly writes, so that the whole range is uniform at times */
-		if (rst_mt_rand(&s) % 16) {
+		if (priv_4k(env, pfn)) {
+			atomic_inc(&r->errors);
+			continue;
+		}
+		if (p != pfn && rst_write(env, id % env->nr_cpus, p))
+			atomic_inc(&r->faults);
+		if (shared_4k(env, pfn))
+			atomic_inc(&r->errors);
+		/*
+		 * Keep writing to the region while recovery puts it (and, when
+		 * the other threads' regions are back too, the range) back to
+		 * a large leaf, so that collapses and splits interleave.
+		 */
+		for (spin = 0; spin < 4096; spin++) {
+			p = region + rst_mt_rand(&s) % RP;
 			if (rst_write(env, id % env->nr_cpus, p))
 				atomic_inc(&r->faults);
-		} else if (priv_4k(env, pfn)) {
-			atomic_inc(&r->errors);
-		} else {
-			if (p != pfn && rst_write(env, id % env->nr_cpus, p))
-				atomic_inc(&r->faults);
-			if (shared_4k(env, pfn))
-				atomic_inc(&r->errors);
+			rmp_sync_region_info(env->rs, region, &info);
+			if (!info.pending)
+				break;
+			if (spin % 64 == 63)
+				cond_resched();
 		}
-		if (i % 8 == 0)
-			cond_resched();
 	}
 	atomic_dec(&r->running);
 }
@@ -1144,6 +1155,7 @@ static void rst_gb_race_worker(void *arg, unsigned int id)
 static void rmp_sync_test_concurrent_1g(struct kunit *test)
 {
 	struct rst_env *env = env_default(test);
+	struct rmp_sync_stats st;
 	struct rst_gb_race *r;
 
 	if (rst_level(env, env->base + GBP) != PG_LEVEL_1G)
@@ -1161,10 +1173,13 @@ static void rmp_sync_test_concurrent_1g(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rst_rmp_faults(env), 0ULL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->base + GBP, GBP, true), 0);
 	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	kunit_info(test, "%d 1G collapses raced with 3 threads' splits (%llu splits, %llu of a 1G leaf; %llu 1G collapses refused for layout)",
+		   atomic_read(&r->collapses_1g), (unsigned long long)st.splits,
+		   (unsigned long long)st.splits_1g,
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_LAYOUT]);
 	recover_all(env);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
-	kunit_info(test, "%d 1G collapses raced with %d threads' splits",
-		   atomic_read(&r->collapses_1g), 3);
 	expect_consistent(test, env, env->base + GBP);
 }
 
