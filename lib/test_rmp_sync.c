@@ -864,8 +864,13 @@ static void rmp_sync_test_background(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), 250U);
 	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 3U);
 	env->clock_ms += sleep;
-	/* the last one, and its 1G range, in one flush; then idle */
-	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	/*
+	 * The last one, and its 1G range, in one flush; then nothing but the
+	 * sweep of old collapse stamps, minutes away.
+	 */
+	sleep = rmp_sync_background(env->rs, &pass);
+	KUNIT_EXPECT_GT(test, sleep, 250U);
+	KUNIT_EXPECT_LE(test, sleep, rmp_sync_knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS].max / 2);
 	KUNIT_EXPECT_EQ(test, pass.collapsed_2m, 1U);
 	KUNIT_EXPECT_EQ(test, pass.flushes, 1U);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
@@ -889,10 +894,58 @@ static void rmp_sync_test_background(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 0U);
 	KUNIT_EXPECT_EQ(test, pass.pending_left, 0U);
 	rmp_sync_fault_arm(rst_fault(env, RST_FAULT_COLLAPSE), 0, 0, 0);
-	KUNIT_EXPECT_EQ(test, rmp_sync_background(env->rs, &pass), RMP_SYNC_IDLE);
+	sleep = rmp_sync_background(env->rs, &pass);
+	KUNIT_EXPECT_NE(test, sleep, RMP_SYNC_IDLE);
 	KUNIT_EXPECT_EQ(test, pass.collapsed_1g, 1U);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_consistent(test, env, env->base);
+
+	/* once the stamps are forgotten, idle until the next kick */
+	while (sleep != RMP_SYNC_IDLE && env->clock_ms < 3600000) {
+		env->clock_ms += sleep;
+		sleep = rmp_sync_background(env->rs, &pass);
+		KUNIT_EXPECT_EQ(test, pass.flushes, 0U);
+	}
+	KUNIT_EXPECT_EQ(test, sleep, RMP_SYNC_IDLE);
+	expect_consistent(test, env, env->base);
+}
+
+/*
+ * The 12-bit collapse stamp wraps every 1048 s: a region re-split just
+ * after a wrap must not look like a flip (a spurious back-off).  The
+ * background passes forget old stamps in time.
+ */
+static void rmp_sync_test_stamp_wrap(struct kunit *test)
+{
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats st;
+	struct rst_env *env;
+	unsigned int sleep;
+	u64 pfn, t0;
+
+	env = rst_env_create(test, &o);
+	pfn = env->base + 5 * RP + 3;
+	make_candidates(test, env, pfn - 3, 1);
+	env->clock_ms += 2000;
+	KUNIT_ASSERT_GT(test, rmp_sync_recover(env->rs, 8, false, NULL), 0);
+	t0 = env->clock_ms;
+
+	/* the runner sleeps as told, for one wrap and a few seconds */
+	sleep = rmp_sync_background(env->rs, NULL);
+	while (sleep != RMP_SYNC_IDLE && env->clock_ms + sleep < t0 + 1048576 + 5000) {
+		env->clock_ms += sleep;
+		sleep = rmp_sync_background(env->rs, NULL);
+	}
+	KUNIT_EXPECT_EQ(test, sleep, RMP_SYNC_IDLE);
+	env->clock_ms = t0 + 1048576 + 5000;	/* the stamp's age reads 5 s */
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_EQ(test, info.backoff, 0U);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.backoffs, 0ULL);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	expect_consistent(test, env, pfn);
 }
 
 /*
@@ -2384,6 +2437,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_background),
 	KUNIT_CASE(rmp_sync_test_rate_limit),
 	KUNIT_CASE(rmp_sync_test_backoff),
+	KUNIT_CASE(rmp_sync_test_stamp_wrap),
 	KUNIT_CASE(rmp_sync_test_collapse_private),
 	KUNIT_CASE(rmp_sync_test_background_runner),
 	KUNIT_CASE(rmp_sync_test_concurrent),

@@ -105,6 +105,15 @@
  */
 #define RMP_SYNC_MAX_DELAY_MS	(1U << (RS_STAMP_BITS - 1 + RS_STAMP_UNIT_SHIFT))
 
+/*
+ * Collapse stamps older than RMP_SYNC_MAX_DELAY_MS no longer matter (a
+ * re-split then is no flip) and are forgotten by a sweep that runs at least
+ * this often while any is kept, so that none lives long enough for its 12
+ * bits to wrap and make an old collapse look recent: at a sweep a stamp is
+ * at most RMP_SYNC_MAX_DELAY_MS + RMP_SYNC_SWEEP_MS old, less than the wrap.
+ */
+#define RMP_SYNC_SWEEP_MS	(RMP_SYNC_MAX_DELAY_MS / 2)
+
 /* Hashed region locks: adjacent regions never share one. */
 #define RMP_SYNC_NR_LOCKS	256
 
@@ -152,6 +161,8 @@ struct rmp_sync {
 	u64 next_due_ms;
 	u64 rl_second;
 	unsigned int rl_flushes;
+	/* ... and when the next sweep of old collapse stamps is due. */
+	u64 next_sweep_ms;
 	/*
 	 * Earliest due time (clock ms, as unsigned long) of the candidates
 	 * queued since the last pass took it; ULONG_MAX: none.  Lockless.
@@ -168,6 +179,8 @@ struct rmp_sync {
 	atomic_long_t regions_mixed;
 	atomic_long_t regions_split;
 	atomic_long_t regions_pending;
+	/* words "collapsed by rmp_sync at RS_STAMP" (RS_OURS alone) */
+	atomic_long_t regions_recent;
 	atomic_long_t splits;
 	atomic_long_t splits_1g;
 	atomic_long_t collapses_2m;
@@ -391,6 +404,10 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 				&rs->regions_split);
 	if ((old ^ new) & RS_PENDING)
 		atomic_long_add(new & RS_PENDING ? 1 : -1, &rs->regions_pending);
+	if (((old & (RS_SPLIT | RS_OURS)) == RS_OURS) !=
+	    ((new & (RS_SPLIT | RS_OURS)) == RS_OURS))
+		atomic_long_add((new & (RS_SPLIT | RS_OURS)) == RS_OURS ? 1 : -1,
+				&rs->regions_recent);
 
 	atomic_set(&regions->state[region], (int)new);
 	return new;
@@ -1162,6 +1179,41 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 }
 
 /*
+ * Forget the collapse stamps that can no longer mean a flip, before they
+ * wrap (see RMP_SYNC_SWEEP_MS); recover_lock and the resize lock (read)
+ * are held.  A walk of the region words, at most every RMP_SYNC_SWEEP_MS.
+ */
+static void rs_sweep_stamps_locked(struct rmp_sync *rs, u64 now)
+{
+	struct rmp_sync_regions *regions = rs_regions(rs);
+	u64 region;
+
+	if (now < rs->next_sweep_ms)
+		return;
+	rs->next_sweep_ms = now + RMP_SYNC_SWEEP_MS;
+	for (region = 0; region < regions->nr; region++) {
+		struct mutex *lock;	/* the region lock */
+		u32 w;
+
+		if (!atomic_long_read(&rs->regions_recent))
+			break;
+		w = (u32)atomic_read(&regions->state[region]);
+		if ((w & (RS_SPLIT | RS_OURS)) != RS_OURS ||
+		    rs_age_ms(w, now) < RMP_SYNC_MAX_DELAY_MS)
+			continue;
+		lock = rs_lock(rs, region);
+		mutex_lock(lock);
+		w = (u32)atomic_read(&regions->state[region]);
+		if ((w & (RS_SPLIT | RS_OURS)) == RS_OURS &&
+		    rs_age_ms(w, now) >= RMP_SYNC_MAX_DELAY_MS)
+			rs_set_state(rs, regions, region, w,
+				     w & ~(RS_OURS | RS_STAMP_MASK));
+		mutex_unlock(lock);
+		cond_resched();
+	}
+}
+
+/*
  * One recovery pass; recover_lock and the resize lock (read) are held.
  * Examines at most @budget due candidates, from where the last pass
  * stopped, then the 1G ranges they belong to, and pays one global TLB flush
@@ -1178,6 +1230,7 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 	 * Nothing is due before next_due_ms, nor before the due time of what
 	 * was queued since: skip the scan until then.
 	 */
+	rs_sweep_stamps_locked(rs, now);
 	fresh = (unsigned long)atomic_long_xchg(&rs->new_due, -1L);
 	rs->next_due_ms = min(rs->next_due_ms, fresh);
 	if (!ignore_delay && now < rs->next_due_ms)
@@ -1305,9 +1358,10 @@ static bool rs_work_left(struct rmp_sync *rs)
  * nothing (S5: recovery flushes stay under the limit whatever guests do).
  *
  * Context: may sleep.
- * Return: milliseconds until the next pass is worth running, or
- * RMP_SYNC_IDLE when nothing is queued (the config's kick() reports the
- * next candidate).
+ * Return: milliseconds until the next pass is worth running (also when only
+ * old collapse stamps are left to forget, at most every
+ * RMP_SYNC_MAX_DELAY_MS / 2), or RMP_SYNC_IDLE when nothing is queued (the
+ * config's kick() reports the next candidate).
  */
 unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass)
 {
@@ -1324,12 +1378,18 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 
 	percpu_down_read(&rs->resize);
 	mutex_lock(&rs->recover_lock);
+	now = rs_now(rs);
 	if (!rs_work_left(rs)) {
+		unsigned int ret = RMP_SYNC_IDLE;
+
+		/* Nothing queued, but collapse stamps to forget in time. */
+		rs_sweep_stamps_locked(rs, now);
+		if (atomic_long_read(&rs->regions_recent))
+			ret = max_t(u64, rs->next_sweep_ms - now, 1);
 		mutex_unlock(&rs->recover_lock);
 		percpu_up_read(&rs->resize);
-		return RMP_SYNC_IDLE;
+		return ret;
 	}
-	now = rs_now(rs);
 	if (rs->rl_second == now / MSEC_PER_SEC &&
 	    rs->rl_flushes >= READ_ONCE(rs->knob[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC])) {
 		pass->throttled = true;
@@ -1343,6 +1403,11 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 				  false, pass);
 	}
 	work = rs_work_left(rs);
+	if (!work && atomic_long_read(&rs->regions_recent)) {
+		/* the next sweep of collapse stamps is all there is to do */
+		work = true;
+		sleep_ms = max_t(u64, rs->next_sweep_ms - now, 1);
+	}
 	mutex_unlock(&rs->recover_lock);
 	percpu_up_read(&rs->resize);
 	rs_trace_pass(pass, true);
@@ -1920,7 +1985,7 @@ static int rs_check_region(struct rmp_sync *rs, u64 region, u32 w,
 int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		   bool counters)
 {
-	unsigned long mixed = 0, split = 0, pending = 0, leaked = 0;
+	unsigned long mixed = 0, split = 0, pending = 0, leaked = 0, recent = 0;
 	struct rmp_sync_regions *regions;
 	enum rmp_sync_mode mode;
 	u64 region, first, last;
@@ -1951,6 +2016,7 @@ int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		u32 w = (u32)atomic_read(&regions->state[region]);
 
 		mixed += rs_mixed(rs_assigned(w));
+		recent += (w & (RS_SPLIT | RS_OURS)) == RS_OURS;
 		split += (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS);
 		pending += !!(w & RS_PENDING);
 		lost |= !!(w & RS_LEAK_LOST);
@@ -1961,11 +2027,13 @@ int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		mutex_unlock(&rs->leak_lock);
 		if (mixed != (unsigned long)atomic_long_read(&rs->regions_mixed) ||
 		    split != (unsigned long)atomic_long_read(&rs->regions_split) ||
-		    pending != (unsigned long)atomic_long_read(&rs->regions_pending))
-			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu",
+		    pending != (unsigned long)atomic_long_read(&rs->regions_pending) ||
+		    recent != (unsigned long)atomic_long_read(&rs->regions_recent))
+			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu recent %ld/%lu",
 					    atomic_long_read(&rs->regions_mixed), mixed,
 					    atomic_long_read(&rs->regions_split), split,
-					    atomic_long_read(&rs->regions_pending), pending);
+					    atomic_long_read(&rs->regions_pending), pending,
+					    atomic_long_read(&rs->regions_recent), recent);
 		else if (!lost &&
 			 leaked != (unsigned long)atomic_long_read(&rs->leaked_pages))
 			ret = rs_check_fail("counters: leaked_pages %ld, recorded %lu",
