@@ -55,7 +55,7 @@ tarball() { echo "/usr/src/linux-source-$1.tar.xz"; }
 
 step_deps() {
 	say "deps"
-	"$REPO/scripts/apt-ensure.sh" build-essential bc bison flex libelf-dev \
+	"$REPO/scripts/apt-ensure.sh" build-essential bc bison flex libelf-dev python3-ply \
 		libssl-dev python3 qemu-system-x86 ccache git rsync cpio kmod \
 		xz-utils "linux-source-$KV"
 	[ -f "$(tarball "$KV")" ] || { echo "no $(tarball "$KV")"; return 1; }

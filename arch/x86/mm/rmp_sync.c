@@ -261,6 +261,7 @@ const struct rmp_sync_counter_desc rmp_sync_counters[] = {
 	RS_COUNTER("rmp_retries", rmp_retries),
 	RS_COUNTER("resyncs", resyncs),
 };
+
 const unsigned int rmp_sync_nr_counters = ARRAY_SIZE(rmp_sync_counters);
 
 static inline unsigned int rs_assigned(u32 w)
@@ -1290,9 +1291,11 @@ gb:
 
 static void rs_trace_pass(const struct rmp_sync_pass *pass, bool background)
 {
-	trace_rmp_sync_recover_pass(pass->scanned, pass->examined, pass->collapsed_2m,
-			   pass->collapsed_1g, pass->failed, pass->flushes,
-			   pass->pending_left, pass->throttled, background);
+	trace_rmp_sync_recover_pass(pass->scanned, pass->examined,
+				    pass->collapsed_2m, pass->collapsed_1g,
+				    pass->failed, pass->flushes,
+				    pass->pending_left, pass->throttled,
+				    background);
 }
 
 /**
@@ -2027,12 +2030,13 @@ int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		mutex_unlock(&rs->leak_lock);
 		if (mixed != (unsigned long)atomic_long_read(&rs->regions_mixed) ||
 		    split != (unsigned long)atomic_long_read(&rs->regions_split) ||
-		    pending != (unsigned long)atomic_long_read(&rs->regions_pending) ||
-		    recent != (unsigned long)atomic_long_read(&rs->regions_recent))
-			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu recent %ld/%lu",
+		    pending != (unsigned long)atomic_long_read(&rs->regions_pending))
+			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu",
 					    atomic_long_read(&rs->regions_mixed), mixed,
 					    atomic_long_read(&rs->regions_split), split,
-					    atomic_long_read(&rs->regions_pending), pending,
+					    atomic_long_read(&rs->regions_pending), pending);
+		else if (recent != (unsigned long)atomic_long_read(&rs->regions_recent))
+			ret = rs_check_fail("counters: recent %ld/%lu",
 					    atomic_long_read(&rs->regions_recent), recent);
 		else if (!lost &&
 			 leaked != (unsigned long)atomic_long_read(&rs->leaked_pages))

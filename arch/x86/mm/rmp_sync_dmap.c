@@ -22,8 +22,8 @@
  * with a spinlock held, so every callback may sleep.
  */
 #include <linux/mm.h>
+#include <linux/pgtable.h>
 #include <linux/rmp_sync.h>
-#include <asm/pgtable.h>
 #include <asm/set_memory.h>
 
 /*
