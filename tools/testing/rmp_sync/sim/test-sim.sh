@@ -5,13 +5,21 @@
 # error path with its exact FILE:LINE, --strict, bad usage, --emit-trace
 # round trips, the plot, and the vm-churn "done when" assertions.
 #
-#   sh sim/test-sim.sh build/rmp-sync-sim [-v]
+#   sh sim/test-sim.sh build/rmp-sync-sim [build/rmp-sync-capture] [-v]
 #
 # Ends with "N passed, N failed"; exits 1 if anything failed.
 
-SIM=${1:?usage: test-sim.sh PATH-TO-rmp-sync-sim [-v]}
+SIM=${1:?usage: test-sim.sh PATH-TO-rmp-sync-sim [PATH-TO-rmp-sync-capture] [-v]}
+CAP=$(dirname "$SIM")/rmp-sync-capture
+VERBOSE=
+for a in "$2" "$3"; do
+	case "$a" in
+	-v) VERBOSE=1 ;;
+	"") ;;
+	*) CAP=$a ;;
+	esac
+done
 TEST_NAME=simtest
-VERBOSE=${2:-}
 . "$(dirname "$0")/../testlib.sh"
 
 # jget KEY FILE [POLICY]: a value from --json output (flat object, or the
