@@ -70,6 +70,7 @@ struct sim_sample {
 	u64 time_ms;
 	u64 ops;
 	u64 mixed, split;
+	u64 split_unassigned, gb_blocked;
 	u64 dm4k, dm2m, dm1g;	/* leaves */
 	u64 flushes;
 };
@@ -88,6 +89,14 @@ struct sim_result {
 	u64 off_boot_leaks;	/* ... other than what leaked pages force */
 	/* S5: most flushes background passes made in one clock second. */
 	unsigned int max_flushes_1s;
+	/* Most global TLB flushes, any cause, in one clock second. */
+	u64 max_flushes_any_1s;
+	/* What hurts the host: split regions wholly hypervisor-owned ... */
+	u64 split_unassigned_now;
+	double avg_split_unassigned;
+	/* ... and 1G ranges below 1G with no mixed or leaked region. */
+	u64 gb_blocked_now;
+	double avg_gb_blocked;
 	size_t state_bytes_start, state_bytes_end;
 	unsigned int knobs[RMP_SYNC_NR_KNOBS];	/* as the run ended */
 	int check;		/* rmp_sync_check() + emu_check() */
@@ -109,6 +118,24 @@ struct sim_run {
 	unsigned int flushes_1s;
 	/* Integrals of regions_mixed/split over time or over operations. */
 	u64 sum_mixed, sum_split;
+	/*
+	 * Avoidable fragmentation, kept up to date per operation: RS_BAD
+	 * regions are mixed or hold leaked pages; RS_SU ones are mapped 4K
+	 * although all their pages are the hypervisor's (listed in su_list,
+	 * rechecked after a recovery pass collapsed something); gb_bad counts
+	 * the RS_BAD regions of each 1G range, gb_blocked the boot-1G ranges
+	 * mapped below 1G without one.
+	 */
+	u8 *rstate;
+	u64 *su_list;
+	size_t nr_su;
+	u64 nr_su_now;
+	u32 *gb_bad;
+	u8 *gb_state;
+	u64 nr_gb_blocked;
+	u64 sum_su, sum_gb;
+	/* Global flushes when the current clock second began. */
+	u64 fl_base;
 	u64 next_sample, sample_every;
 	bool progress;
 	int rejected_msgs;
@@ -128,6 +155,107 @@ static void sim_kick(void *priv)
 		run->idle = false;
 		run->next_pass_ms = run->now_ms;
 	}
+}
+
+#define RS_BAD		BIT(0)	/* mixed, or holds leaked pages */
+#define RS_SU		BIT(1)	/* mapped 4K, every page the hypervisor's */
+#define RS_LISTED	BIT(2)	/* in su_list */
+
+/* 1G range @gb: mapped below 1G though it booted 1G and holds no bad region. */
+static void sim_gb_recheck(struct sim_run *run, u64 gb)
+{
+	bool blocked = false;
+
+	if ((gb + 1) * RMP_SYNC_GB_PAGES <= (run->t->mem_bytes >> PAGE_SHIFT) &&
+	    !run->gb_bad[gb])
+		blocked = emu_level(run->h, gb * RMP_SYNC_GB_PAGES) < PG_LEVEL_1G;
+	if (blocked != !!run->gb_state[gb]) {
+		run->gb_state[gb] = blocked;
+		if (blocked)
+			run->nr_gb_blocked++;
+		else
+			run->nr_gb_blocked--;
+	}
+}
+
+/* Region @region after something may have changed it. */
+static void sim_region_recheck(struct sim_run *run, u64 region)
+{
+	struct rmp_sync_region_info info = {};
+	u8 *st = &run->rstate[region];
+	bool bad, su;
+
+	rmp_sync_region_info(run->rs, region * RP, &info);
+	bad = info.leaked || (info.assigned && info.assigned < RP);
+	su = !info.assigned && !info.leaked &&
+	     emu_level(run->h, region * RP) == PG_LEVEL_4K;
+	if (bad != !!(*st & RS_BAD)) {
+		*st ^= RS_BAD;
+		if (bad)
+			run->gb_bad[region / RMP_SYNC_GB_REGIONS]++;
+		else
+			run->gb_bad[region / RMP_SYNC_GB_REGIONS]--;
+	}
+	if (su != !!(*st & RS_SU)) {
+		*st ^= RS_SU;
+		if (su)
+			run->nr_su_now++;
+		else
+			run->nr_su_now--;
+	}
+	if (su && !(*st & RS_LISTED)) {
+		*st |= RS_LISTED;
+		run->su_list[run->nr_su++] = region;
+	}
+	sim_gb_recheck(run, region / RMP_SYNC_GB_REGIONS);
+}
+
+/* The regions an operation touched. */
+static void sim_op_recheck(struct sim_run *run, const struct sim_op *op)
+{
+	u64 first = op->arg / RP, last = first, region;
+
+	if (op->kind == SIM_OP_LEAK)
+		last = (op->arg + op->n - 1) / RP;
+	for (region = first; region <= last; region++)
+		sim_region_recheck(run, region);
+}
+
+/* After a pass collapsed something: every listed region and 1G range. */
+static void sim_recheck_all(struct sim_run *run)
+{
+	u64 nr = run->t->mem_bytes >> (PAGE_SHIFT + RMP_SYNC_REGION_SHIFT);
+	size_t i, j = 0;
+	u64 gb;
+
+	for (i = 0; i < run->nr_su; i++)
+		sim_region_recheck(run, run->su_list[i]);
+	for (i = 0; i < run->nr_su; i++) {
+		u64 region = run->su_list[i];
+
+		if (run->rstate[region] & RS_SU)
+			run->su_list[j++] = region;
+		else
+			run->rstate[region] &= ~RS_LISTED;
+	}
+	run->nr_su = j;
+	for (gb = 0; gb * RMP_SYNC_GB_REGIONS < nr; gb++)
+		sim_gb_recheck(run, gb);
+}
+
+/*
+ * Global flushes, any cause, per clock second: @newsec when the clock is
+ * about to leave the current second.
+ */
+static void sim_flush_second(struct sim_run *run, bool newsec)
+{
+	struct emu_stats es;
+
+	emu_get_stats(run->h, &es);
+	run->r->max_flushes_any_1s = max(run->r->max_flushes_any_1s,
+					  es.flushes - run->fl_base);
+	if (newsec)
+		run->fl_base = es.flushes;
 }
 
 /* Current mixed and split region counts. */
@@ -163,6 +291,8 @@ static void sim_sample(struct sim_run *run, u64 time_ms)
 	s->time_ms = time_ms;
 	s->ops = r->ops;
 	sim_state(run, &s->mixed, &s->split);
+	s->split_unassigned = run->nr_su_now;
+	s->gb_blocked = run->nr_gb_blocked;
 	emu_directmap(run->h, &s->dm4k, &s->dm2m, &s->dm1g);
 	emu_get_stats(run->h, &es);
 	s->flushes = es.flushes;
@@ -182,6 +312,9 @@ static void sim_advance(struct sim_run *run, u64 to_ms)
 	sim_state(run, &mixed, &split);
 	run->sum_mixed += (to_ms - run->now_ms) * mixed;
 	run->sum_split += (to_ms - run->now_ms) * split;
+	run->sum_su += (to_ms - run->now_ms) * run->nr_su_now;
+	run->sum_gb += (to_ms - run->now_ms) * run->nr_gb_blocked;
+	sim_flush_second(run, to_ms / 1000 != run->now_ms / 1000);
 	while (run->sample_every && run->next_sample <= to_ms) {
 		sim_sample(run, run->next_sample);
 		run->next_sample += run->sample_every;
@@ -205,6 +338,9 @@ static void sim_tick(struct sim_run *run, u64 ms)
 
 		sim_advance(run, run->next_pass_ms);
 		sleep_ms = rmp_sync_background(run->rs, &pass);
+		if (pass.collapsed_2m || pass.collapsed_1g)
+			sim_recheck_all(run);
+		sim_flush_second(run, false);
 		if (run->flush_second != run->now_ms / 1000) {
 			run->flush_second = run->now_ms / 1000;
 			run->flushes_1s = 0;
@@ -275,14 +411,18 @@ static int sim_apply(struct sim_run *run, const struct sim_op *op, u64 index)
 	}
 	case SIM_OP_TICK:
 		sim_tick(run, op->arg);
-		break;
+		return 0;
 	case SIM_OP_QUIESCE:
 		while (rmp_sync_recover(run->rs,
 					run->o->knobs[RMP_SYNC_KNOB_REGIONS_TO_SCAN],
 					true, NULL) > 0)
 			;
+		sim_recheck_all(run);
 		break;
 	}
+	if (op->kind != SIM_OP_WRITE && op->kind != SIM_OP_QUIESCE)
+		sim_op_recheck(run, op);
+	sim_flush_second(run, false);
 	if (!ret)
 		return 0;
 	r->rejected++;
@@ -357,6 +497,14 @@ static void sim_progress(struct sim_run *run, size_t i)
 		i / step);
 }
 
+static void sim_run_free(struct sim_run *run)
+{
+	free(run->rstate);
+	free(run->su_list);
+	free(run->gb_bad);
+	free(run->gb_state);
+}
+
 /*
  * Replay @t under @policy into @r.  Returns 0, 1 (--strict rejection or a
  * failed invariant check), or -ENOMEM.
@@ -388,14 +536,23 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 
 	memset(r, 0, sizeof(*r));
 	r->policy = policy;
+	run.rstate = calloc(cfg.nr_pages / RP, 1);
+	run.su_list = calloc(cfg.nr_pages / RP, sizeof(*run.su_list));
+	run.gb_bad = calloc(cfg.nr_pages / RMP_SYNC_GB_PAGES + 1, sizeof(*run.gb_bad));
+	run.gb_state = calloc(cfg.nr_pages / RMP_SYNC_GB_PAGES + 1, 1);
 	run.h = emu_create(&ec);
-	if (!run.h)
+	if (!run.h || !run.rstate || !run.su_list || !run.gb_bad || !run.gb_state) {
+		if (run.h)
+			emu_destroy(run.h);
+		sim_run_free(&run);
 		return -ENOMEM;
+	}
 	cfg.rmp_priv = emu_rmp(run.h);
 	cfg.dmap_priv = run.h;
 	run.rs = rmp_sync_create(&cfg);
 	if (IS_ERR(run.rs)) {
 		emu_destroy(run.h);
+		sim_run_free(&run);
 		return PTR_ERR(run.rs);
 	}
 	/* The knobs; "enabled" only decides for the rmp_sync policy. */
@@ -429,6 +586,8 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 			sim_state(&run, &mixed, &split);
 			run.sum_mixed += mixed;
 			run.sum_split += split;
+			run.sum_su += run.nr_su_now;
+			run.sum_gb += run.nr_gb_blocked;
 			if ((i + 1) % every == 0)
 				sim_sample(&run, 0);
 		}
@@ -442,10 +601,17 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 	if (run.now_ms) {
 		r->avg_mixed = (double)run.sum_mixed / run.now_ms;
 		r->avg_split = (double)run.sum_split / run.now_ms;
+		r->avg_split_unassigned = (double)run.sum_su / run.now_ms;
+		r->avg_gb_blocked = (double)run.sum_gb / run.now_ms;
 	} else if (r->ops) {
 		r->avg_mixed = (double)run.sum_mixed / r->ops;
 		r->avg_split = (double)run.sum_split / r->ops;
+		r->avg_split_unassigned = (double)run.sum_su / r->ops;
+		r->avg_gb_blocked = (double)run.sum_gb / r->ops;
 	}
+	sim_flush_second(&run, false);
+	r->split_unassigned_now = run.nr_su_now;
+	r->gb_blocked_now = run.nr_gb_blocked;
 	rmp_sync_get_stats(run.rs, &r->st);
 	emu_get_stats(run.h, &r->es);
 	r->state_bytes_end = rmp_sync_state_bytes(run.rs);
@@ -480,6 +646,7 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 	}
 	rmp_sync_destroy(run.rs);
 	emu_destroy(run.h);
+	sim_run_free(&run);
 	return ret;
 }
 
@@ -528,7 +695,7 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 		printf("%16s", sim_policy_names[res[i].policy]);
 	printf("\n");
 
-	for (row = 0; row < 26; row++) {
+	for (row = 0; row < 31; row++) {
 		const char *label = "";
 
 		for (i = 0; i < n; i++) {
@@ -563,6 +730,11 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 			case 23: label = "  beyond what leaks force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
 			case 24: label = "state bytes (start, end)"; snprintf(c, l, "%zu, %zu", r->state_bytes_start, r->state_bytes_end); break;
 			case 25: label = "tlb flushes / upstream's"; sim_vs_upstream(c, l, r, res, n); break;
+			case 26: label = "most flushes in 1 s (any cause)"; snprintf(c, l, "%llu", (ull)r->max_flushes_any_1s); break;
+			case 27: label = "split, all hypervisor's, now"; snprintf(c, l, "%llu", (ull)r->split_unassigned_now); break;
+			case 28: label = "  time-weighted avg"; snprintf(c, l, "%.1f", r->avg_split_unassigned); break;
+			case 29: label = "1G ranges blocked now"; snprintf(c, l, "%llu", (ull)r->gb_blocked_now); break;
+			case 30: label = "  time-weighted avg"; snprintf(c, l, "%.2f", r->avg_gb_blocked); break;
 			}
 		}
 		printf("%-34s", label);
@@ -591,7 +763,10 @@ static void sim_print_json_run(const struct sim_result *r, const struct sim_trac
 	       "\"regions_off_boot_beyond_leaks\": %llu, \"backoffs\": %llu, "
 	       "\"throttled\": %llu, \"max_recovery_flushes_1s\": %u, "
 	       "\"state_bytes_start\": %zu, \"state_bytes_end\": %zu, "
-	       "\"collapse_delay_ms\": %u, \"check_ok\": %s}",
+	       "\"collapse_delay_ms\": %u, \"collapse_private\": %u, "
+	       "\"regions_split_unassigned\": %llu, \"avg_regions_split_unassigned\": %.3f, "
+	       "\"gb_ranges_blocked\": %llu, \"avg_gb_ranges_blocked\": %.3f, "
+	       "\"max_flushes_in_1s\": %llu, \"check_ok\": %s}",
 	       (ull)r->ops, (ull)r->rejected, (ull)r->collateral,
 	       (ull)r->writes_assigned, (ull)r->st.regions_total,
 	       (ull)r->st.regions_mixed, (ull)r->split_now,
@@ -603,6 +778,10 @@ static void sim_print_json_run(const struct sim_result *r, const struct sim_trac
 	       (ull)r->st.backoffs, (ull)r->st.throttled, r->max_flushes_1s,
 	       r->state_bytes_start, r->state_bytes_end,
 	       r->knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
+	       r->knobs[RMP_SYNC_KNOB_COLLAPSE_PRIVATE],
+	       (ull)r->split_unassigned_now, r->avg_split_unassigned,
+	       (ull)r->gb_blocked_now, r->avg_gb_blocked,
+	       (ull)r->max_flushes_any_1s,
 	       r->check ? "false" : "true");
 }
 
@@ -640,16 +819,17 @@ static int sim_write_csv(const char *path, const struct sim_result *res,
 		fprintf(stderr, "rmp-sync-sim: %s: %s\n", path, strerror(errno));
 		return -EIO;
 	}
-	fprintf(f, "policy,time_ms,ops,regions_mixed,regions_split,directmap_4k_kb,directmap_2m_kb,directmap_1g_kb,tlb_flushes\n");
+	fprintf(f, "policy,time_ms,ops,regions_mixed,regions_split,directmap_4k_kb,directmap_2m_kb,directmap_1g_kb,tlb_flushes,regions_split_unassigned,gb_ranges_blocked\n");
 	for (i = 0; i < n; i++) {
 		for (j = 0; j < res[i].nr_samples; j++) {
 			const struct sim_sample *s = &res[i].samples[j];
 
-			fprintf(f, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
+			fprintf(f, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
 				sim_policy_names[res[i].policy], (ull)s->time_ms,
 				(ull)s->ops, (ull)s->mixed, (ull)s->split,
 				(ull)s->dm4k * 4, (ull)s->dm2m * 2048,
-				(ull)s->dm1g << 20, (ull)s->flushes);
+				(ull)s->dm1g << 20, (ull)s->flushes,
+				(ull)s->split_unassigned, (ull)s->gb_blocked);
 		}
 	}
 	if (fclose(f)) {
