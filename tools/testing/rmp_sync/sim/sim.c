@@ -54,7 +54,7 @@ struct sim_opts {
 	bool mem_given;
 	bool json;
 	bool strict;
-	const char *csv, *plot, *trace, *workload, *emit;
+	const char *csv, *plot, *trace, *workload, *emit, *placement;
 	double hours;
 	u64 seed;
 	/* The rmp_sync policy's knobs: rmp_sync_knobs[] defaults, --set. */
@@ -447,9 +447,10 @@ static int sim_boot_level(const struct sim_trace *t, u64 gb)
 
 /*
  * How far the direct map is from the boot layout, with and without the
- * allowance leaked pages need: a region holding leaked pages may stay 4K
- * (it may be mixed forever), so the other regions of its 1G range may be
- * 2M leaves instead of one 1G leaf, but not 4K.
+ * allowance pages still assigned need: a region holding leaked pages, or
+ * pages never given back (the IOMMU logs SNP_INIT makes firmware pages),
+ * may stay 4K (it may be mixed forever), so the other regions of its 1G
+ * range may be 2M leaves instead of one 1G leaf, but not 4K.
  */
 static void sim_layout(struct sim_run *run)
 {
@@ -467,11 +468,12 @@ static void sim_layout(struct sim_run *run)
 		for (region = first; region < last; region++) {
 			struct rmp_sync_region_info info;
 
-			if (!rmp_sync_region_info(run->rs, region * RP, &info) &&
-			    info.leaked) {
-				leaked = true;
+			if (rmp_sync_region_info(run->rs, region * RP, &info))
+				continue;
+			if (info.leaked)
 				r->leaked_regions++;
-			}
+			if (info.leaked || info.assigned)
+				leaked = true;
 		}
 		for (region = first; region < last; region++) {
 			struct rmp_sync_region_info info = {};
@@ -481,7 +483,7 @@ static void sim_layout(struct sim_run *run)
 			r->off_boot += level != boot;
 			if (!leaked)
 				r->off_boot_leaks += level != boot;
-			else if (!info.leaked)
+			else if (!info.leaked && !info.assigned)
 				r->off_boot_leaks += level < PG_LEVEL_2M;
 		}
 	}
@@ -690,6 +692,8 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 	       (double)t->duration_ms / 3600000.0);
 	if (o->workload)
 		printf(", seed %llu", (ull)o->seed);
+	if (o->placement)
+		printf(", placement %s", o->placement);
 	printf("\n\n%-34s", "");
 	for (i = 0; i < n; i++)
 		printf("%16s", sim_policy_names[res[i].policy]);
@@ -727,7 +731,7 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 			case 20: label = "back-offs / throttled passes"; snprintf(c, l, "%llu / %llu", (ull)r->st.backoffs, (ull)r->st.throttled); break;
 			case 21: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->st.leaked_pages, (ull)r->leaked_regions); break;
 			case 22: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->off_boot); break;
-			case 23: label = "  beyond what leaks force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
+			case 23: label = "  beyond what held pages force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
 			case 24: label = "state bytes (start, end)"; snprintf(c, l, "%zu, %zu", r->state_bytes_start, r->state_bytes_end); break;
 			case 25: label = "tlb flushes / upstream's"; sim_vs_upstream(c, l, r, res, n); break;
 			case 26: label = "most flushes in 1 s (any cause)"; snprintf(c, l, "%llu", (ull)r->max_flushes_any_1s); break;
@@ -1056,10 +1060,12 @@ static void sim_usage(FILE *f)
 		"                    [--plot FILE.png|.svg] [--seed N] [--strict]\n"
 		"                    [--emit-trace FILE] [--set KNOB=VALUE]...\n"
 		"                    [--sweep KNOB=V1,V2,...] [--sysfs-dump]\n"
+		"                    [--placement buddy|packed|FILE]\n"
 		"                    (--trace FILE | --workload NAME [--hours H])\n"
 		"\n"
 		"  --policy P        none, upstream, eager, rmp_sync (default) or all\n"
-		"  --mem SIZE        RAM, e.g. 4G, 64G, 1T (trace default 4G, vm-churn 64G)\n"
+		"  --mem SIZE        RAM, e.g. 4G, 64G, 1T (trace default 4G, vm-churn 32G,\n"
+		"                    vm-churn-2m 64G)\n"
 		"  --json            one JSON object instead of the table\n"
 		"  --csv FILE        time series: regions mixed/split, DirectMap*, flushes\n"
 		"  --plot FILE       draw split regions against mixed ones (gnuplot)\n"
@@ -1067,8 +1073,13 @@ static void sim_usage(FILE *f)
 		"  --strict          a rejected operation is fatal (exit 1)\n"
 		"  --emit-trace FILE write the operations as a trace\n"
 		"  --trace FILE      replay a trace ('-' for stdin)\n"
-		"  --workload NAME   vm-churn or flip-storm\n"
-		"  --hours H         simulated hours (vm-churn 72, flip-storm 10 s)\n"
+		"  --workload NAME   vm-churn (order-0 guest_memfd), vm-churn-2m (2M\n"
+		"                    guest_memfd) or flip-storm\n"
+		"  --placement P     vm-churn's guest pages: buddy (the page allocator\n"
+		"                    model, default), packed (whole 2M blocks per guest)\n"
+		"                    or a file from rmp-sync-capture placement\n"
+		"  --hours H         simulated hours (vm-churn 24, vm-churn-2m 72,\n"
+		"                    flip-storm 10 s)\n"
 		"  --set KNOB=VALUE  set an rmp_sync knob (sysfs name; repeatable)\n"
 		"  --sweep KNOB=V1,V2,...  run the rmp_sync policy once per value,\n"
 		"                    next to upstream and eager; --plot draws the curve\n"
@@ -1088,7 +1099,7 @@ static int __attribute__((format(printf, 1, 2))) sim_bad_usage(const char *fmt, 
 	return 2;
 }
 
-enum { OPT_EMIT = 256, OPT_STRICT, OPT_SET, OPT_SWEEP, OPT_SYSFS };
+enum { OPT_EMIT = 256, OPT_STRICT, OPT_SET, OPT_SWEEP, OPT_SYSFS, OPT_PLACEMENT };
 
 /* "KNOB=VALUE" or, with @vals, "KNOB=V1,V2,...": 0, or the exit status. */
 static int sim_parse_knob(const char *opt, const char *arg, int *knob,
@@ -1146,6 +1157,7 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		{ "set", required_argument, NULL, OPT_SET },
 		{ "sweep", required_argument, NULL, OPT_SWEEP },
 		{ "sysfs-dump", no_argument, NULL, OPT_SYSFS },
+		{ "placement", required_argument, NULL, OPT_PLACEMENT },
 		{ "help", no_argument, NULL, 'h' },
 		{ }
 	};
@@ -1225,6 +1237,9 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 		case OPT_SYSFS:
 			o->sysfs_dump = true;
 			break;
+		case OPT_PLACEMENT:
+			o->placement = optarg;
+			break;
 		case 'h':
 			sim_usage(stdout);
 			return 0;
@@ -1245,9 +1260,11 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			if (!strcmp(o->workload, sim_workload_names[i]))
 				break;
 		if (!sim_workload_names[i])
-			return sim_bad_usage("unknown workload '%s' (vm-churn, flip-storm)",
+			return sim_bad_usage("unknown workload '%s' (vm-churn, vm-churn-2m, flip-storm)",
 					     o->workload);
 	}
+	if (o->placement && (!o->workload || strcmp(o->workload, "vm-churn")))
+		return sim_bad_usage("--placement goes with --workload vm-churn");
 	if (o->sweep_knob >= 0) {
 		if (strcmp(policy, "rmp_sync"))
 			return sim_bad_usage("--sweep runs upstream, eager and rmp_sync; drop --policy");
@@ -1285,6 +1302,7 @@ int main(int argc, char **argv)
 	struct sim_result res[SIM_NR_POLICIES + SIM_MAX_SWEEP] = {};
 	unsigned int knobs[RMP_SYNC_NR_KNOBS];
 	struct sim_opts o = {};
+	struct sim_placement pl = {};
 	unsigned int n = 0, i, v, runs;
 	struct sim_trace t;
 	int ret, status = 0;
@@ -1299,11 +1317,27 @@ int main(int argc, char **argv)
 		if (ret)
 			return ret == -ENOMEM ? 1 : 2;
 	} else {
-		ret = sim_workload(o.workload, o.mem_bytes, o.mem_given, o.hours,
-				   o.seed, &t);
+		struct sim_wl_opts wo = { .placement = SIM_PLACE_BUDDY };
+
+		if (o.placement && !strcmp(o.placement, "packed")) {
+			wo.placement = SIM_PLACE_PACKED;
+		} else if (o.placement && strcmp(o.placement, "buddy")) {
+			ret = sim_placement_load(o.placement, &pl);
+			if (ret)
+				return ret == -ENOMEM ? 1 : 2;
+			wo.placement = SIM_PLACE_FILE;
+			wo.pl = &pl;
+		}
+		ret = sim_workload_ex(o.workload, o.mem_bytes, o.mem_given, o.hours,
+				      o.seed, &wo, &t);
+		sim_placement_free(&pl);
 		if (ret == -EINVAL)
-			return sim_bad_usage("--mem too small for %s (vm-churn needs 32G, flip-storm 4M)",
+			return sim_bad_usage("--mem too small for %s (vm-churn needs 8G, vm-churn-2m 32G, flip-storm 4M)",
 					     o.workload);
+		if (ret == -ENOSPC) {
+			fprintf(stderr, "rmp-sync-sim: %s does not fit in --mem\n", o.workload);
+			return 2;
+		}
 		if (ret) {
 			fprintf(stderr, "rmp-sync-sim: cannot generate %s: out of memory\n",
 				o.workload);

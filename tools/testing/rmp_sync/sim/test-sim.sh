@@ -231,7 +231,9 @@ for args in "" "--bogus" "--policy" "--trace" "--policy fast --trace x" \
 	    "--workload vm-churn --hours abc" "--mem 3M --workload flip-storm" \
 	    "--mem 1X --workload flip-storm" "--seed abc --workload flip-storm" \
 	    "--trace x --hours 1" "--workload flip-storm --plot out.txt" \
-	    "--workload flip-storm extra" "--mem 16G --workload vm-churn" \
+	    "--workload flip-storm extra" "--mem 16G --workload vm-churn-2m" \
+	    "--mem 4G --workload vm-churn" "--workload vm-churn-2m --placement packed" \
+	    "--trace x --placement packed" "--workload vm-churn --placement /nonexistent" \
 	    "--workload flip-storm --set nope=1" "--workload flip-storm --set enabled" \
 	    "--workload flip-storm --set enabled=2" "--workload flip-storm --set =1" \
 	    "--workload flip-storm --set max_flushes_per_sec=0" \
@@ -275,20 +277,20 @@ dur=$(sed -n 's/.*"duration_ms": \([0-9]*\).*/\1/p' "$T/fs.json")
 check flip.s5-bounded '[ "$(jget recovery_flushes $T/fs.json rmp_sync)" -le $((dur / 100 + 1)) ]'
 check flip.s5-eager-pays '[ "$(jget tlb_flushes $T/fs.json eager)" -gt "$(jget tlb_flushes $T/fs.json rmp_sync)" ]'
 
-"$SIM" --workload vm-churn --hours 6 --seed 7 --emit-trace "$T/vc.trace" \
+"$SIM" --workload vm-churn-2m --hours 6 --seed 7 --emit-trace "$T/vc.trace" \
 	--policy all --json --strict > "$T/vc6.json"
 rc=$?
 check churn6.rc '[ $rc -eq 0 ]'
 "$SIM" --trace "$T/vc.trace" --policy all --json --strict > "$T/vc6-replay.json"
 check churn6.replay-equal 'sed 1d $T/vc6.json > $T/a; sed 1d $T/vc6-replay.json > $T/b; cmp -s $T/a $T/b'
-"$SIM" --workload vm-churn --hours 6 --seed 8 --emit-trace "$T/vc8.trace" \
+"$SIM" --workload vm-churn-2m --hours 6 --seed 8 --emit-trace "$T/vc8.trace" \
 	--policy none > /dev/null
 check churn6.seed-matters '! cmp -s $T/vc.trace $T/vc8.trace'
 check churn6.ops-kinds 'for k in private shared psmash write tick; do grep -q "^$k " $T/vc.trace || exit 1; done'
 
 # ---------------------------------------------------------------------
-# vm-churn at its defaults (64 GiB, 72 h): the issue's "done when".
-"$SIM" --workload vm-churn --policy all --json --csv "$T/vc.csv" > "$T/vc.json"
+# vm-churn-2m at its defaults (64 GiB, 72 h): the issue's "done when".
+"$SIM" --workload vm-churn-2m --policy all --json --csv "$T/vc.csv" > "$T/vc.json"
 rc=$?
 check churn.rc '[ $rc -eq 0 ]'
 check churn.none-collateral '[ "$(jget collateral_rmp_faults $T/vc.json none)" -gt 0 ]'
@@ -354,9 +356,89 @@ check s5.cap '[ "$(jget max_recovery_flushes_1s $T/s5.json)" -le 10 ] && [ "$(jg
 check s5.throttled '[ "$(jget throttled $T/s5.json)" -gt 0 ]'
 check s5.memory-flat '[ "$(jget state_bytes_start $T/s5.json)" = "$(jget state_bytes_end $T/s5.json)" ]'
 check s5.no-collateral '[ "$(jget collateral_rmp_faults $T/s5.json)" = 0 ]'
-"$SIM" --workload vm-churn --hours 2 --sweep collapse_delay_ms=0,5000 > "$T/sw" 2> "$T/err"
+"$SIM" --workload vm-churn-2m --hours 2 --sweep collapse_delay_ms=0,5000 > "$T/sw" 2> "$T/err"
 rc=$?
 check sweep.rc '[ $rc -eq 0 ]'
 check sweep.rows '[ $(grep -c "^rmp_sync collapse_delay_ms=" $T/sw) -eq 2 ] && grep -q "^upstream " $T/sw && grep -q "^eager " $T/sw'
+
+# ---------------------------------------------------------------------
+# vm-churn, the order-0 guest_memfd workload (issue 13), small: 8 GiB, 4 h.
+C4="--workload vm-churn --mem 8G --hours 4 --seed 3"
+# shellcheck disable=SC2086
+"$SIM" $C4 --policy all --json --strict --emit-trace "$T/c4.trace" > "$T/c4.json"
+rc=$?
+check c4.rc '[ $rc -eq 0 ]'
+for p in none upstream eager rmp_sync; do
+	check "c4.$p-no-rejects" '[ "$(jget rejected $T/c4.json $p)" = 0 ]'
+	check "c4.$p-check" '[ "$(jget check_ok $T/c4.json $p)" = true ]'
+done
+check c4.none-collateral '[ "$(jget collateral_rmp_faults $T/c4.json none)" -gt 0 ]'
+for p in upstream eager rmp_sync; do
+	check "c4.$p-no-collateral" '[ "$(jget collateral_rmp_faults $T/c4.json $p)" = 0 ]'
+done
+for p in eager rmp_sync; do
+	check "c4.$p-boot-layout-but-held" '[ "$(jget regions_off_boot_beyond_leaks $T/c4.json $p)" = 0 ]'
+	check "c4.$p-lower-bound" '[ "$(jget regions_split $T/c4.json $p)" = "$(jget regions_mixed $T/c4.json $p)" ]'
+done
+# Order-0: every assignment is 4K, nothing is PSMASHed, the IOMMU pages
+# (20, ASID 0, immutable) stay assigned, so some regions stay mixed.
+check c4.all-4k '! grep -q "^private .* 2m" $T/c4.trace && ! grep -q "^psmash" $T/c4.trace'
+check c4.iommu '[ $(grep -c "^private .*asid=0 gpa=0x0 immutable" $T/c4.trace) -ge 20 ]'
+check c4.held-mixed '[ "$(jget regions_mixed $T/c4.json rmp_sync)" -gt 0 ]'
+check c4.upstream-avoidable '[ "$(jget regions_split_unassigned $T/c4.json upstream)" -gt 0 ]'
+check c4.rmp_sync-less-avoidable 'awk "BEGIN { exit !($(jget avg_regions_split_unassigned $T/c4.json rmp_sync) * 20 <= $(jget avg_regions_split_unassigned $T/c4.json upstream)) }"'
+check c4.flushes-1s '[ "$(jget max_flushes_in_1s $T/c4.json upstream)" -gt 0 ]'
+"$SIM" --trace "$T/c4.trace" --policy all --json --strict > "$T/c4-replay.json"
+check c4.replay-equal 'sed 1d $T/c4.json > $T/a; sed 1d $T/c4-replay.json > $T/b; cmp -s $T/a $T/b'
+# shellcheck disable=SC2086
+"$SIM" $C4 --policy none --emit-trace "$T/c4b.trace" > /dev/null
+check c4.deterministic 'cmp -s $T/c4.trace $T/c4b.trace'
+
+# Placements: the same guests and events, only the PFNs differ; packed
+# 2M blocks per guest leave fewer regions mixed than the allocator model.
+for pl in packed capture/data/gmem-64m.placement capture/data/anon-64m.placement; do
+	n=$(basename "$pl")
+	arg=$pl
+	[ "$pl" = packed ] || arg="$(dirname "$0")/../$pl"
+	# shellcheck disable=SC2086
+	"$SIM" $C4 --policy rmp_sync --json --strict --placement "$arg" \
+		--emit-trace "$T/c4-$n.trace" > "$T/c4-$n.json" 2> "$T/err"
+	check "place.$n.rc" '[ -s $T/c4-$n.json ] && [ "$(jget rejected $T/c4-$n.json)" = 0 ]'
+	check "place.$n.same-events" '[ "$(grep -c "^private" $T/c4-$n.trace)" = "$(grep -c "^private" $T/c4.trace)" ] && [ "$(grep -c "^tick" $T/c4-$n.trace)" = "$(grep -c "^tick" $T/c4.trace)" ]'
+	check "place.$n.pfns-differ" '! cmp -s $T/c4-$n.trace $T/c4.trace'
+done
+check place.packed-fewer-mixed 'awk "BEGIN { exit !($(jget avg_regions_mixed $T/c4-packed.json) * 4 < $(jget avg_regions_mixed $T/c4.json rmp_sync)) }"'
+
+# Bad placement files: "FILE:LINE: reason", exit 2, nothing run.
+while IFS='	' read -r line text; do
+	[ -z "$line" ] && continue
+	printf '%s\n' "$text" | tr '|' '\n' > "$T/bad.placement"
+	# shellcheck disable=SC2086
+	"$SIM" $C4 --placement "$T/bad.placement" > "$T/out" 2> "$T/err"
+	rc=$?
+	name="placement-error.$(echo "$text" | tr -c 'a-z0-9=' '_' | cut -c1-40)"
+	if [ $rc -eq 2 ] && [ ! -s "$T/out" ] &&
+	   [ "$(head -n 1 "$T/err" | cut -d' ' -f1)" = "$T/bad.placement:$line:" ]; then
+		ok "$name"
+	else
+		bad "$name" "rc=$rc line $line: $(head -n 1 "$T/err")"
+	fi
+done <<'EOF2'
+1	zz
+2	0x100 1|0x101 0
+1	0x100 1 2
+1	-5
+2	# c|0x100 x
+3	0x1|0x2|mem 4G
+1	mem
+2	mem 4G|0x100000 1
+1	0x1000000000 1
+1	0x100 0x80000000
+1	# only comments
+EOF2
+printf '0x100\n0x200 512\n' > "$T/ok.placement"
+"$SIM" --workload vm-churn --mem 8G --hours 1 --policy none \
+	--placement "$T/ok.placement" --json > "$T/out" 2> "$T/err"
+check placement.tiny-ok '[ $? -eq 0 ] && [ "$(jget rejected $T/out)" = 0 ]'
 
 finish
