@@ -363,7 +363,7 @@ struct cap_conv {
 	struct cap_ev *ev;
 	size_t nr, cap;
 	u64 max_pfn;
-	unsigned long derived, skipped, failed;
+	unsigned long derived, skipped, failed, lost;
 };
 
 static int __attribute__((format(printf, 2, 3)))
@@ -599,6 +599,11 @@ static int cap_line(struct cap_conv *c, char *buf)
 	struct cap_ev e = {};
 	bool ret;
 
+	/* ftrace "CPU:3 [LOST 12 EVENTS]", bpftrace "Lost 12 events" */
+	if (strstr(buf, "LOST ") || !strncmp(buf, "Lost ", 5)) {
+		c->lost++;
+		return 0;
+	}
 	for (s = strtok_r(buf, " \t\r\n", &save); s && n < 63;
 	     s = strtok_r(NULL, " \t\r\n", &save))
 		tok[n++] = s;
@@ -613,6 +618,10 @@ static int cap_line(struct cap_conv *c, char *buf)
 	if (i == n)
 		return 0;
 	e.is_return = ret;
+	if (e.fn == CAP_DERIVED) {
+		c->derived++;
+		return 0;
+	}
 	if (i == 0)
 		return cap_err(c, "event without a timestamp");
 	{
@@ -727,7 +736,7 @@ static int cap_convert(int argc, char **argv)
 	unsigned long prologue = 0;
 	const char *out = "-";
 	u64 mem = 0, now_ms = 0, t0;
-	size_t i;
+	size_t i, kept = 0;
 	int opt, ret = 0;
 
 	optind = 1;
@@ -755,8 +764,8 @@ static int cap_convert(int argc, char **argv)
 	if (ret)
 		return ret == -ENOENT ? 2 : 2;
 	if (!c.nr) {
-		fprintf(stderr, "%s: no rmp_make_private, rmp_make_shared, psmash or snp_leak_pages events\n",
-			c.path);
+		fprintf(stderr, "%s:%u: no rmp_make_private, rmp_make_shared, psmash or snp_leak_pages events\n",
+			c.path, c.line);
 		return 2;
 	}
 	/* perf script sorts; trace_pipe of several CPUs need not be. */
@@ -777,6 +786,7 @@ static int cap_convert(int argc, char **argv)
 
 		if (e->dropped)
 			continue;
+		kept++;
 		cap_track(&set, &pro, e, &prologue);
 		if (ms > now_ms) {
 			ret = cap_emit_op(&t, SIM_OP_TICK, ms - now_ms, 0, 0, 0, false);
@@ -808,8 +818,11 @@ static int cap_convert(int argc, char **argv)
 	pro.name = "rmp-sync-capture convert";
 	if (!ret)
 		ret = sim_trace_emit(&pro, out);
-	fprintf(stderr, "rmp-sync-capture: %zu events (%lu failed calls dropped, %lu rmp_sync split/collapse/pass events skipped), %lu pages assumed assigned before the recording, %llu ms, mem %llu MiB\n",
-		c.nr, c.failed, c.derived, prologue, (ull)now_ms, (ull)(mem >> 20));
+	if (c.lost)
+		fprintf(stderr, "rmp-sync-capture: warning: the recording lost events %lu times; the trace misses transitions (a bigger buffer: bpftrace -B / perf record -m / buffer_size_kb)\n",
+			c.lost);
+	fprintf(stderr, "rmp-sync-capture: %zu calls (%lu failed ones dropped, %lu rmp_sync split/collapse/pass events skipped), %lu pages assumed assigned before the recording, %llu ms, mem %llu MiB\n",
+		kept, c.failed, c.derived, prologue, (ull)now_ms, (ull)(mem >> 20));
 	free(c.ev);
 	free(set.key);
 	free(set.val);

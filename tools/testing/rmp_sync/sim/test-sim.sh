@@ -439,6 +439,92 @@ EOF2
 printf '0x100\n0x200 512\n' > "$T/ok.placement"
 "$SIM" --workload vm-churn --mem 8G --hours 1 --policy none \
 	--placement "$T/ok.placement" --json > "$T/out" 2> "$T/err"
-check placement.tiny-ok '[ $? -eq 0 ] && [ "$(jget rejected $T/out)" = 0 ]'
+rc=$?
+check placement.tiny-ok '[ $rc -eq 0 ] && [ "$(jget rejected $T/out)" = 0 ]'
+
+# ---------------------------------------------------------------------
+# The recorder's converter (rmp-sync-capture convert): bpftrace output of
+# capture/rmp-sync.bt, perf script of perf-probe events, trace_pipe of
+# kprobe events (stock host) and of the rmp_sync tracepoints (patched
+# host) all give the same trace; it replays with nothing rejected.
+FIX=$(dirname "$0")/../capture/tests
+check conv.have-tool '[ -x "$CAP" ]'
+for f in bpftrace perf-script trace_pipe-kprobes trace_pipe-rmp_sync; do
+	"$CAP" convert "$FIX/$f.txt" > "$T/$f.trace" 2> "$T/$f.err"
+	rc=$?
+	check "conv.$f.rc" '[ $rc -eq 0 ]'
+	check "conv.$f.expected" 'sed 1d $T/$f.trace | cmp -s - $(dirname "$0")/../capture/tests/expected.trace.body'
+	"$SIM" --trace "$T/$f.trace" --policy all --strict --json > "$T/out" 2> "$T/err"
+	rc=$?
+	check "conv.$f.replays" '[ $rc -eq 0 ] && [ "$(jget rejected $T/out rmp_sync)" = 0 ]'
+done
+check conv.failed-call-dropped '! grep -q "0x120003" $T/bpftrace.trace && ! grep -q "0x120003" $T/perf-script.trace'
+check conv.prologue 'grep -q "^private 0x150005 4k" $T/bpftrace.trace && grep -q "^private 0x180000 2m" $T/bpftrace.trace'
+check conv.ticks '[ "$(grep "^tick" $T/bpftrace.trace | awk "{ s += \$2 } END { print s }")" = 2300 ]'
+check conv.lost-warned 'grep -q "lost events" $T/trace_pipe-kprobes.err'
+check conv.derived-skipped 'grep -q "4 rmp_sync split/collapse/pass events skipped" $T/trace_pipe-rmp_sync.err'
+"$CAP" convert --mem 16G -o "$T/m.trace" "$FIX/bpftrace.txt" 2> /dev/null
+check conv.mem-option 'grep -q "^mem 16384M" $T/m.trace'
+"$CAP" convert < "$FIX/perf-script.txt" > "$T/stdin.trace" 2> /dev/null
+check conv.stdin 'cmp -s $T/stdin.trace $T/perf-script.trace'
+
+# Bad recordings: "FILE:LINE: reason", exit 2.
+while IFS='	' read -r line text; do
+	[ -z "$line" ] && continue
+	printf '%s\n' "$text" | tr '|' '\n' > "$T/bad.rec"
+	"$CAP" convert "$T/bad.rec" > "$T/out" 2> "$T/err"
+	rc=$?
+	name="conv-error.$(echo "$text" | tr -c 'a-z0-9=' '_' | cut -c1-40)"
+	if [ $rc -eq 2 ] && [ "$(head -n 1 "$T/err" | cut -d' ' -f1)" = "$T/bad.rec:$line:" ]; then
+		ok "$name"
+	else
+		bad "$name" "rc=$rc line $line: $(head -n 1 "$T/err")"
+	fi
+done <<'EOF2'
+2	Attaching 8 probes...|1 rmp_make_private tid=1 pfn=zz gpa=0 level=1 asid=1 immutable=0 ret=0
+1	1 rmp_make_private tid=1 pfn=0x10 gpa=0 level=3 asid=1 immutable=0 ret=0
+1	1 rmp_make_shared tid=1 level=1 ret=0
+1	1 rmp_make_shared tid=1 pfn=0x10 ret=0
+1	1 rmp_make_shared tid=1 pfn=0x10 level=2 ret=0
+1	1 psmash tid=1 pfn=0x10 ret=0
+1	1 rmp_make_private tid=1 pfn=0x200 gpa=0x1000 level=2 asid=1 immutable=0 ret=0
+1	1 rmp_make_private tid=1 pfn=0x200 gpa=0 level=1 asid=99999 immutable=0 ret=0
+1	rmp_make_private pfn=0x200 gpa=0 level=1 asid=1
+1	 qemu 1 [000] 12.x4: probe:psmash: (ffffffff81000000) pfn=0x0
+1	 qemu 1 [000] 12.5: probe:psmash__return: (ffffffff81000000 <- ffffffff81000001)
+1	1 snp_leak_pages tid=1 pfn=0x10 npages=0
+1	1 rmp_make_private tid=1 pfn=0x4000000000 gpa=0 level=1 asid=1 immutable=0 ret=0
+2	Attaching 8 probes...|no events here
+EOF2
+"$CAP" convert "$T/does-not-exist" > /dev/null 2>&1
+rc=$?
+check conv.no-file '[ $rc -eq 2 ]'
+for args in "" "frob" "convert --mem 3M $FIX/bpftrace.txt" "convert --bogus" \
+	    "placement --source disk" "placement --size 5000" "placement extra"; do
+	# shellcheck disable=SC2086
+	"$CAP" $args > "$T/out" 2> "$T/err"
+	rc=$?
+	check "cap-usage.[$args]" '[ $rc -eq 2 ] && [ -s $T/err ]'
+done
+"$CAP" --help > "$T/out"
+rc=$?
+check cap-usage.help '[ $rc -eq 0 ] && grep -q "^usage: rmp-sync-capture" $T/out'
+
+# A real capture, where it can run (root for the PFNs; KVM for guest_memfd).
+if [ "$(id -u)" = 0 ]; then
+	"$CAP" placement --source anon --size 4M -o "$T/anon.pl" 2> "$T/err"
+	rc=$?
+	check capture.anon '[ $rc -eq 0 ] && grep -q "^# 1024 pages in [0-9]* 2M regions (minimum 2)" $T/anon.pl'
+	"$SIM" --workload vm-churn --mem 8G --hours 1 --policy none --placement "$T/anon.pl" --json > "$T/out" 2> "$T/err"
+	rc=$?
+	check capture.anon-replays '[ $rc -eq 0 ] && [ "$(jget rejected $T/out)" = 0 ]'
+	if "$CAP" placement --source gmem --size 4M -o "$T/gmem.pl" 2> "$T/err"; then
+		check capture.gmem 'grep -q "^# rmp-sync-capture placement: guest_memfd" $T/gmem.pl'
+	else
+		echo "skip capture.gmem: $(tail -n 1 "$T/err")"
+	fi
+else
+	echo "skip capture.*: not root (pagemap hides PFNs)"
+fi
 
 finish
