@@ -853,9 +853,9 @@ static const char *sim_plot_terminal(const char *path)
 	size_t len = strlen(path);
 
 	if (len > 4 && !strcasecmp(path + len - 4, ".png"))
-		return "pngcairo size 1000,560 font ',10'";
+		return "pngcairo size 1000,820 font ',10'";
 	if (len > 4 && !strcasecmp(path + len - 4, ".svg"))
-		return "svg size 1000,560";
+		return "svg size 1000,820";
 	return NULL;
 }
 
@@ -919,16 +919,20 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	f = sim_plot_data(data);
 	if (!f)
 		return -EIO;
-	for (i = 0; i <= n; i++) {
-		/* Block n: the lower bound, from the last policy run. */
-		const struct sim_result *r = i < n ? &res[i] : lb;
+	/*
+	 * Blocks 0..n-1: split regions per policy; block n: the mixed lower
+	 * bound; blocks n+1..2n: split regions wholly the hypervisor's.
+	 */
+	for (i = 0; i <= 2 * n; i++) {
+		const struct sim_result *r = i < n ? &res[i] : i == n ? lb : &res[i - n - 1];
 
 		for (j = 0; j < r->nr_samples; j++) {
 			const struct sim_sample *s = &r->samples[j];
 			double x = hours ? s->time_ms / 3600000.0 : (double)s->ops;
 
 			fprintf(f, "%.6f %llu\n", x,
-				(ull)(i < n ? s->split : s->mixed));
+				(ull)(i < n ? s->split : i == n ? s->mixed :
+				      s->split_unassigned));
 		}
 		fprintf(f, "\n\n");
 	}
@@ -937,6 +941,7 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	gp = sim_gnuplot(path, data);
 	if (!gp)
 		return -EIO;
+	fprintf(gp, "set multiplot layout 2,1\n");
 	fprintf(gp, "set title \"rmp-sync-sim: %s, %llu GiB - split 2M regions vs. the mixed-region lower bound\" noenhanced\n",
 		t->name, (ull)(t->mem_bytes >> 30));
 	fprintf(gp, "set xlabel '%s'\nset ylabel '2M regions mapped 4K'\n",
@@ -951,6 +956,14 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 dt 2 lc rgb 'black' title 'mixed (lower bound)'",
 		n);
 	fprintf(gp, "\n");
+	fprintf(gp, "set title 'avoidable fragmentation: split regions whose 512 pages are all the hypervisor''s'\n");
+	fprintf(gp, "set ylabel 'regions'\n");
+	fprintf(gp, "plot '%s' index %u using 1:2 with lines lw 1.5 title '%s'",
+		data, n + 1, sim_policy_names[res[0].policy]);
+	for (i = 1; i < n; i++)
+		fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 title '%s'",
+			n + 1 + i, sim_policy_names[res[i].policy]);
+	fprintf(gp, "\nunset multiplot\n");
 	return sim_gnuplot_close(gp, data);
 }
 
