@@ -983,8 +983,9 @@ static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	printf("rmp-sync-sim: %s, %llu MiB RAM, %zu operations, %.2f h simulated, sweep of %s\n\n",
 	       t->name, (ull)(t->mem_bytes >> 20), t->nr,
 	       (double)t->duration_ms / 3600000.0, knob);
-	printf("%-34s %12s %12s %10s %10s %10s %8s\n", "run", "split/mixed",
-	       "tlb_flushes", "x upstream", "recovery", "backoffs", "faults");
+	printf("%-34s %12s %10s %10s %12s %10s %10s %10s %8s\n", "run", "split/mixed",
+	       "avoidable", "% upstream", "tlb_flushes", "x upstream", "recovery",
+	       "backoffs", "faults");
 	for (i = 0; i < n; i++) {
 		const struct sim_result *r = &res[i];
 		char label[64];
@@ -995,7 +996,10 @@ static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		else
 			snprintf(label, sizeof(label), "%s", sim_policy_names[r->policy]);
 		sim_ratio(ratio, sizeof(ratio), r->avg_split, r->avg_mixed);
-		printf("%-34s %12s %12llu %10.2f %10llu %10llu %8llu\n", label, ratio,
+		printf("%-34s %12s %10.1f %10.2f %12llu %10.2f %10llu %10llu %8llu\n", label, ratio,
+		       r->avg_split_unassigned,
+		       res[0].avg_split_unassigned > 0 ?
+		       100 * r->avg_split_unassigned / res[0].avg_split_unassigned : 0.0,
 		       (ull)r->es.flushes,
 		       res[0].es.flushes ? (double)r->es.flushes / res[0].es.flushes : 0.0,
 		       (ull)r->st.recovery_flushes, (ull)r->st.backoffs,
@@ -1020,7 +1024,8 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		const struct sim_result *r = &res[i];
 
 		fprintf(f, "%.4f %.4f %u\n", r->es.flushes / up,
-			r->avg_mixed > 0 ? r->avg_split / r->avg_mixed : 0.0,
+			res[0].avg_split_unassigned > 0 ?
+			100 * r->avg_split_unassigned / res[0].avg_split_unassigned : 0.0,
 			r->knobs[o->sweep_knob]);
 		if (i < 2)
 			fprintf(f, "\n\n");
@@ -1030,11 +1035,11 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 	gp = sim_gnuplot(o->plot, data);
 	if (!gp)
 		return -EIO;
-	fprintf(gp, "set title \"rmp-sync-sim: %s - fragmentation against flushes, sweeping %s\" noenhanced\n",
+	fprintf(gp, "set title \"rmp-sync-sim: %s - avoidable fragmentation against flushes, sweeping %s\" noenhanced\n",
 		t->name, knob);
-	fprintf(gp, "set xlabel 'global TLB flushes / upstream policy' \nset ylabel 'avg split / avg mixed regions (1 = lower bound)'\n");
-	/* log-log: upstream sits an order of magnitude above the curve */
-	fprintf(gp, "set key top right\nset grid\nset logscale xy\nset yrange [0.95:*]\nset xrange [0.5:*]\n");
+	fprintf(gp, "set xlabel 'global TLB flushes / upstream policy' \nset ylabel 'avg split regions all the hypervisor''s, %% of upstream'\n");
+	/* x log: eager sits far right; y linear: eager and delay 0 are at 0 */
+	fprintf(gp, "set key top right\nset grid\nset logscale x\nset yrange [-2:*]\nset xrange [0.5:*]\n");
 	fprintf(gp, "plot '%s' index 2 using 1:2 with linespoints lw 1.5 pt 7 title 'rmp_sync, %s (ms) labelled', "
 		"'' index 2 using 1:2:3 with labels rotate by 40 offset 0.5,1.2 font ',9' notitle, "
 		"'' index 0 using 1:2 with points pt 5 ps 2 title 'upstream', "

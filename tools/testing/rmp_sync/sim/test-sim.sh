@@ -360,6 +360,7 @@ check s5.no-collateral '[ "$(jget collateral_rmp_faults $T/s5.json)" = 0 ]'
 rc=$?
 check sweep.rc '[ $rc -eq 0 ]'
 check sweep.rows '[ $(grep -c "^rmp_sync collapse_delay_ms=" $T/sw) -eq 2 ] && grep -q "^upstream " $T/sw && grep -q "^eager " $T/sw'
+check sweep.avoidable-column 'head -n 3 $T/sw | grep -q "avoidable % upstream"'
 
 # ---------------------------------------------------------------------
 # vm-churn, the order-0 guest_memfd workload (issue 13), small: 8 GiB, 4 h.
