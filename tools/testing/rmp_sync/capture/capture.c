@@ -819,7 +819,7 @@ static int cap_convert(int argc, char **argv)
 	if (!ret)
 		ret = sim_trace_emit(&pro, out);
 	if (c.lost)
-		fprintf(stderr, "rmp-sync-capture: warning: the recording lost events %lu times; the trace misses transitions (a bigger buffer: bpftrace -B / perf record -m / buffer_size_kb)\n",
+		fprintf(stderr, "rmp-sync-capture: warning: the recording lost events %lu times; the trace misses transitions (bigger buffers: BPFTRACE_PERF_RB_PAGES, perf record -m, tracefs buffer_size_kb)\n",
 			c.lost);
 	fprintf(stderr, "rmp-sync-capture: %zu calls (%lu failed ones dropped, %lu rmp_sync split/collapse/pass events skipped), %lu pages assumed assigned before the recording, %llu ms, mem %llu MiB\n",
 		kept, c.failed, c.derived, prologue, (ull)now_ms, (ull)(mem >> 20));
