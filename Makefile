@@ -2,7 +2,7 @@
 #
 # rmp_sync: the two commands of the README.
 #
-#   make demo    rmp-sync-sim: the vm-churn workload (64 GiB, 72 simulated
+#   make demo    rmp-sync-sim: the order-0 vm-churn workload (32 GiB, 24 simulated
 #                hours) under every policy, side by side, and its plot
 #   make check   every userspace test under ASan + UBSan, the simulator's
 #                tests, then the suite under TSan; each run ends

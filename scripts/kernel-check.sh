@@ -16,8 +16,10 @@
 #              any warning or error fails; the last step builds every
 #              touched object again on the complete series
 #   kunit      the KUnit suite in QEMU (TCG; lockdep, KASAN,
-#              DEBUG_ATOMIC_SLEEP), one build booted twice: THP "never"
-#              (the fallback work runs recovery) and "always" (khugepaged)
+#              DEBUG_ATOMIC_SLEEP) in three configurations: one build
+#              booted with THP "never" (the fallback work runs recovery)
+#              and "always" (khugepaged), and one with CONFIG_CPA_DEBUG
+#              (the CPA self-test changes the direct map meanwhile)
 #   checkpatch checkpatch.pl --strict (that tree's) on every patch and on
 #              every new C file
 #
@@ -150,29 +152,40 @@ step_bisect() {
 	)
 }
 
+# KUnit configurations: build (lib/.kunitconfig, plus options), boot
+# arguments.  One build serves THP never (the fallback work runs recovery)
+# and always (khugepaged); a second one runs beside the CPA self-test
+# (CONFIG_CPA_DEBUG), which changes random direct-map pages meanwhile.
+KUNIT_RUNS="base:transparent_hugepage=never base:transparent_hugepage=always cpa_debug:transparent_hugepage=always"
+
 step_kunit() {
-	local build=$KBUILD_DIR/kunit-$KV thp rc=0 log
-	for thp in never always; do
-		say "kunit (transparent_hugepage=$thp)"
-		log=$KBUILD_DIR/kunit-$KV-$thp.log
+	local run cfg args build log rc=0 seen=""
+	for run in $KUNIT_RUNS; do
+		cfg=${run%%:*}
+		args=${run#*:}
+		build=$KBUILD_DIR/kunit-$KV-$cfg
+		log=$KBUILD_DIR/kunit-$KV-$cfg-${args##*=}.log
+		say "kunit ($cfg, $args)"
+		local extra=()
+		[ "$cfg" = cpa_debug ] && extra=(--kconfig_add CONFIG_CPA_DEBUG=y)
 		(cd "$SRC" &&
-		 if [ "$thp" = never ]; then
+		 if [ "${seen#*" $cfg "}" = "$seen" ]; then
 			python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
-				--kunitconfig=lib/.kunitconfig --build_dir="$build" \
-				--timeout="$KUNIT_TIMEOUT" --jobs="$JOBS" \
-				--make_options 'CC=ccache gcc' \
+				--kunitconfig=lib/.kunitconfig "${extra[@]}" \
+				--build_dir="$build" --timeout="$KUNIT_TIMEOUT" \
+				--jobs="$JOBS" --make_options 'CC=ccache gcc' \
 				--qemu_args='-cpu max -smp 4 -m 16G' \
-				--kernel_args="transparent_hugepage=$thp"
+				--kernel_args="$args"
 		 else
 			python3 tools/testing/kunit/kunit.py exec --arch=x86_64 \
 				--build_dir="$build" --timeout="$KUNIT_TIMEOUT" \
 				--qemu_args='-cpu max -smp 4 -m 16G' \
-				--kernel_args="transparent_hugepage=$thp"
-		 fi) > "$log" 2>&1
-		[ $? -eq 0 ] || rc=1
-		grep -E "FAILED|SKIPPED|khugepaged passes" "$log" | head -40
+				--kernel_args="$args"
+		 fi) > "$log" 2>&1 || rc=1
+		seen="$seen $cfg "
+		grep -E "\[(FAILED|SKIPPED)\]|khugepaged passes|only the window" "$log" | head -20
 		grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
-		[ $rc -eq 0 ] || { tail -30 "$log"; break; }
+		[ $rc -eq 0 ] || { grep -B2 -A20 "EXPECTATION FAILED\|ASSERTION FAILED" "$log" | head -60; break; }
 	done
 	return $rc
 }
@@ -182,10 +195,10 @@ step_checkpatch() {
 	local rc=0 f
 	for f in "$REPO"/patches/"$KV"/0*.patch; do
 		case "$f" in */0000-cover-letter.patch) continue ;; esac
-		(cd "$SRC" && scripts/checkpatch.pl --strict -q "$f") || rc=1
+		(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q "$f") || rc=1
 	done
 	for f in $(cd "$REPO" && git ls-files arch include lib | grep -E '\.[ch]$'); do
-		(cd "$SRC" && scripts/checkpatch.pl --strict -q --no-tree \
+		(cd "$SRC" && PATH=/usr/bin:$PATH scripts/checkpatch.pl --strict -q --no-tree \
 			-f "$REPO/$f") || rc=1
 	done
 	[ $rc -ne 0 ] || echo "checkpatch: clean"

@@ -20,6 +20,9 @@
 #define SIM_DEFAULT_MEM		(4ULL << 30)
 /* Line of the first operation in a trace sim_trace_emit() writes. */
 #define SIM_EMIT_FIRST_LINE	4
+/* vm-churn's defaults (--mem, --hours). */
+#define SIM_CHURN4K_MEM		(32ULL << 30)
+#define SIM_CHURN4K_HOURS	24
 /* The emulated host's limit (emu_create()). */
 #define SIM_MAX_MEM		(4ULL << 40)
 
@@ -80,9 +83,51 @@ int sim_trace_load(const char *path, u64 mem_bytes, bool mem_given,
 		   struct sim_trace *t);
 int sim_trace_emit(const struct sim_trace *t, const char *path);
 
+/* Where vm-churn puts guest_memfd pages (--placement). */
+enum sim_placement_kind {
+	SIM_PLACE_BUDDY,	/* the page allocator model (sim/buddy.c) */
+	SIM_PLACE_PACKED,	/* each guest's pages in its own 2M blocks */
+	SIM_PLACE_FILE,		/* a capture of rmp-sync-capture placement */
+};
+
+/* A placement capture: PFNs in allocation order. */
+struct sim_placement {
+	const char *path;
+	u64 *pfn;
+	u64 nr;
+	u64 mem_bytes;		/* the captured machine's "mem", or 0 */
+};
+
+struct sim_wl_opts {
+	enum sim_placement_kind placement;
+	const struct sim_placement *pl;
+};
+
 /* workload.c */
 int sim_workload(const char *name, u64 mem_bytes, bool mem_given,
 		 double hours, u64 seed, struct sim_trace *t);
+int sim_workload_ex(const char *name, u64 mem_bytes, bool mem_given,
+		    double hours, u64 seed, const struct sim_wl_opts *o,
+		    struct sim_trace *t);
+int sim_placement_load(const char *path, struct sim_placement *pl);
+void sim_placement_free(struct sim_placement *pl);
 extern const char *const sim_workload_names[];
+
+/* churn4k.c */
+int sim_churn4k(struct sim_trace *t, u64 end_ms, u64 rng,
+		const struct sim_wl_opts *o);
+
+/* buddy.c: the page allocator model vm-churn places guest pages with */
+struct sim_buddy;
+struct sim_buddy *sim_buddy_create(u64 nr, unsigned int nr_cpus, u64 reserved);
+void sim_buddy_destroy(struct sim_buddy *b);
+u64 sim_buddy_alloc(struct sim_buddy *b, unsigned int cpu, int mt);
+u64 sim_buddy_alloc_order(struct sim_buddy *b, unsigned int order, int mt);
+void sim_buddy_free(struct sim_buddy *b, unsigned int cpu, u64 pfn);
+void sim_buddy_free_order(struct sim_buddy *b, u64 pfn, unsigned int order);
+bool sim_buddy_take(struct sim_buddy *b, u64 pfn, int mt);
+u64 sim_buddy_nr_free(const struct sim_buddy *b);
+#define SIM_MT_UNMOVABLE	0
+#define SIM_MT_MOVABLE		1
 
 #endif /* _RMP_SYNC_SIM_H */

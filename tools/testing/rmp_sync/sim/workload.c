@@ -9,7 +9,10 @@
  * assigned pages, per-region use) so that it only asks for transitions the
  * RMP allows: a workload replayed with --strict rejects nothing.
  *
- * vm-churn: a long-running SNP host (default 64 GiB, 72 simulated hours).
+ * vm-churn is the order-0 guest_memfd workload of today's kernels: see
+ * churn4k.c.  vm-churn-2m, below, is the hugepage guest_memfd future.
+ *
+ * vm-churn-2m: a long-running SNP host (default 64 GiB, 72 simulated hours).
  *
  *   VM arrivals     Poisson, VM_ARRIVALS_PER_HOUR (1.2/h); a VM that does not
  *                   fit (10% of the regions stay for the host) is turned away
@@ -63,6 +66,7 @@
  *   the guest shares, as KVM would write a page it was handed.  Then the
  *   guest is torn down.
  */
+#include <ctype.h>
 #include <math.h>
 #include <linux/types.h>
 #include <linux/bitops.h>
@@ -583,41 +587,170 @@ static int wl_flip_storm(struct wl *w, u64 end)
 	return w->err;
 }
 
-const char *const sim_workload_names[] = { "vm-churn", "flip-storm", NULL };
+const char *const sim_workload_names[] = {
+	"vm-churn", "vm-churn-2m", "flip-storm", NULL
+};
 
 /**
- * sim_workload() - generate a named workload.
- * @name: "vm-churn" or "flip-storm".
+ * sim_placement_load() - read a placement capture (rmp-sync-capture
+ *	placement): '#' comments, an optional first line "mem SIZE", then
+ *	"PFN [COUNT]" lines (a run of COUNT pages, default 1), decimal or
+ *	0x-hex.
+ * @path: the file.
+ * @pl: filled in.
+ *
+ * Prints "FILE:LINE: reason" for the first error.
+ *
+ * Return: 0, -EINVAL (bad file), -ENOENT, -ENOMEM.
+ */
+int sim_placement_load(const char *path, struct sim_placement *pl)
+{
+	FILE *f = fopen(path, "r");
+	char *buf = NULL;
+	size_t len = 0, cap = 0;
+	unsigned int line = 0;
+	bool first = true;
+	int ret = 0;
+
+	memset(pl, 0, sizeof(*pl));
+	pl->path = path;
+	if (!f) {
+		fprintf(stderr, "%s: %s\n", path, strerror(errno));
+		return -ENOENT;
+	}
+#define PL_ERR(...) do {						\
+		fprintf(stderr, "%s:%u: ", path, line);			\
+		fprintf(stderr, __VA_ARGS__);				\
+		fputc('\n', stderr);					\
+		ret = -EINVAL;						\
+		goto out;						\
+	} while (0)
+	while (getline(&buf, &len, f) >= 0) {
+		char *tok[4], *save, *p, *hash = strchr(buf, '#');
+		unsigned long long v[2] = { 0, 1 };
+		unsigned int n = 0, i;
+
+		line++;
+		if (hash)
+			*hash = 0;
+		for (p = strtok_r(buf, " \t\r\n", &save); p && n < 4;
+		     p = strtok_r(NULL, " \t\r\n", &save))
+			tok[n++] = p;
+		if (!n)
+			continue;
+		if (!strcmp(tok[0], "mem")) {
+			if (!first)
+				PL_ERR("mem after the first run");
+			if (n != 2 || sim_parse_size(tok[1], &pl->mem_bytes) ||
+			    !pl->mem_bytes)
+				PL_ERR("usage: mem SIZE");
+			first = false;
+			continue;
+		}
+		first = false;
+		if (n > 2)
+			PL_ERR("expected PFN [COUNT], got %u fields", n);
+		for (i = 0; i < n; i++) {
+			char *end;
+
+			errno = 0;
+			if (!isdigit((unsigned char)tok[i][0]))
+				PL_ERR("bad %s '%s' (decimal or 0x-hex)",
+				       i ? "COUNT" : "PFN", tok[i]);
+			v[i] = strtoull(tok[i], &end, 0);
+			if (errno || *end)
+				PL_ERR("bad %s '%s' (decimal or 0x-hex)",
+				       i ? "COUNT" : "PFN", tok[i]);
+		}
+		if (!v[1] || v[1] > RMP_SYNC_GB_PAGES)
+			PL_ERR("COUNT %llu out of range (1..%lu)", v[1],
+			       RMP_SYNC_GB_PAGES);
+		if (v[0] >= (SIM_MAX_MEM >> PAGE_SHIFT) ||
+		    v[1] > (SIM_MAX_MEM >> PAGE_SHIFT) - v[0])
+			PL_ERR("PFN 0x%llx + %llu beyond 4T", v[0], v[1]);
+		if (pl->mem_bytes && v[0] + v[1] > pl->mem_bytes >> PAGE_SHIFT)
+			PL_ERR("PFN 0x%llx + %llu beyond mem", v[0], v[1]);
+		if (pl->nr + v[1] > cap) {
+			size_t ncap = max(cap * 2, (size_t)(pl->nr + v[1] + 4096));
+			u64 *np = realloc(pl->pfn, ncap * sizeof(*np));
+
+			if (!np) {
+				ret = -ENOMEM;
+				goto out;
+			}
+			pl->pfn = np;
+			cap = ncap;
+		}
+		for (i = 0; i < v[1]; i++)
+			pl->pfn[pl->nr++] = v[0] + i;
+	}
+#undef PL_ERR
+	if (!pl->nr) {
+		fprintf(stderr, "%s:%u: no pages in the placement\n", path, line);
+		ret = -EINVAL;
+	}
+out:
+	free(buf);
+	fclose(f);
+	if (ret)
+		sim_placement_free(pl);
+	return ret;
+}
+
+void sim_placement_free(struct sim_placement *pl)
+{
+	free(pl->pfn);
+	pl->pfn = NULL;
+	pl->nr = 0;
+}
+
+int sim_workload(const char *name, u64 mem_bytes, bool mem_given,
+		 double hours, u64 seed, struct sim_trace *t)
+{
+	return sim_workload_ex(name, mem_bytes, mem_given, hours, seed, NULL, t);
+}
+
+/**
+ * sim_workload_ex() - generate a named workload.
+ * @name: "vm-churn", "vm-churn-2m" or "flip-storm".
  * @mem_bytes: RAM (--mem), if @mem_given; else the workload's default.
  * @mem_given: whether --mem was given.
  * @hours: simulated duration (--hours), or <= 0 for the default.
  * @seed: generator seed (--seed).
+ * @o: vm-churn's placement, or NULL for the allocator model.
  * @t: filled in.
  *
  * Return: 0, -ENOENT (no such workload), -EINVAL (RAM too small or a bad
- * duration), or -ENOMEM.
+ * duration), -ENOSPC (the workload did not fit), or -ENOMEM.
  */
-int sim_workload(const char *name, u64 mem_bytes, bool mem_given,
-		 double hours, u64 seed, struct sim_trace *t)
+int sim_workload_ex(const char *name, u64 mem_bytes, bool mem_given,
+		    double hours, u64 seed, const struct sim_wl_opts *o,
+		    struct sim_trace *t)
 {
-	bool churn = !strcmp(name, "vm-churn");
+	bool churn4k = !strcmp(name, "vm-churn");
+	bool churn = !strcmp(name, "vm-churn-2m");
 	struct wl w = { .t = t };
 	u64 end, nr_pages;
 	int ret;
 
-	if (!churn && strcmp(name, "flip-storm"))
+	if (!churn && !churn4k && strcmp(name, "flip-storm"))
 		return -ENOENT;
 	if (!mem_given)
-		mem_bytes = churn ? 64ULL << 30 : SIM_DEFAULT_MEM;
+		mem_bytes = churn ? 64ULL << 30 : churn4k ? SIM_CHURN4K_MEM :
+			    SIM_DEFAULT_MEM;
 	if (hours <= 0)
-		hours = churn ? 72 : 10.0 / 3600;
-	if (hours > 24 * 365 || mem_bytes < (churn ? 32ULL << 30 : 4ULL << 20))
+		hours = churn ? 72 : churn4k ? SIM_CHURN4K_HOURS : 10.0 / 3600;
+	if (hours > 24 * 365 ||
+	    mem_bytes < (churn ? 32ULL << 30 : churn4k ? 8ULL << 30 : 4ULL << 20))
 		return -EINVAL;
 	end = (u64)(hours * MS_PER_HOUR);
 	nr_pages = mem_bytes >> PAGE_SHIFT;
 
 	memset(t, 0, sizeof(*t));
-	t->name = churn ? "workload:vm-churn" : "workload:flip-storm";
+	t->name = churn ? "workload:vm-churn-2m" : churn4k ?
+		  (o && o->placement == SIM_PLACE_PACKED ? "workload:vm-churn (packed)" :
+		   o && o->placement == SIM_PLACE_FILE ? "workload:vm-churn (placement file)" :
+		   "workload:vm-churn") : "workload:flip-storm";
 	t->mem_bytes = mem_bytes;
 	/* splitmix64 of the seed: seed 0 must not give the all-zero state. */
 	w.rng = seed + 0x9E3779B97F4A7C15ULL;
@@ -626,6 +759,12 @@ int sim_workload(const char *name, u64 mem_bytes, bool mem_given,
 	w.rng ^= w.rng >> 31;
 	if (!w.rng)
 		w.rng = 1;
+	if (churn4k) {
+		ret = sim_churn4k(t, end, w.rng, o);
+		if (ret)
+			sim_trace_free(t);
+		return ret;
+	}
 	w.nr_pages = nr_pages;
 	w.nr_regions = nr_pages / RP;
 	w.free_regions = w.nr_regions;
