@@ -1637,7 +1637,7 @@ static void rmp_sync_test_attr_differs(struct kunit *test)
 	expect_consistent(test, env, pfn);
 }
 
-/* A region fully assigned page by page collapses to 2M too (uniform). */
+/* A region fully assigned page by page collapses to 2M too, with collapse_private. */
 static void rmp_sync_test_uniform_assigned(struct kunit *test)
 {
 	struct rst_env *env;
@@ -1648,6 +1648,10 @@ static void rmp_sync_test_uniform_assigned(struct kunit *test)
 	for (p = pfn; p < pfn + RP; p++)
 		KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, p, p << PAGE_SHIFT,
 							    PG_LEVEL_4K, 4, false), 0);
+	/* off by default: a wholly private region stays 4K */
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	KUNIT_ASSERT_EQ(test, rmp_sync_set_knob(env->rs, RMP_SYNC_KNOB_COLLAPSE_PRIVATE, 1), 0);
 	KUNIT_EXPECT_GT(test, recover_all(env), 0);
 	KUNIT_EXPECT_GT(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
 	expect_region_safe(test, env, pfn + RP);

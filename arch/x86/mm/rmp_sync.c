@@ -224,7 +224,7 @@ const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS] = {
 	[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]	= { "max_flushes_per_sec", 1,
 						    1000, 10 },
 	[RMP_SYNC_KNOB_DEFRAG_1G]		= { "defrag_1g", 0, 1, 1 },
-	[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]	= { "collapse_private", 0, 1, 1 },
+	[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]	= { "collapse_private", 0, 1, 0 },
 };
 
 #define RS_COUNTER(name, field) { name, offsetof(struct rmp_sync_stats, field) }

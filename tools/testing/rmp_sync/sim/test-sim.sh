@@ -57,7 +57,8 @@ private 0x205 4k asid=5 gpa=0x205000
 quiesce
 private 0x1000 4k asid=0 gpa=0 immutable'
 
-run "$OPS" --policy rmp_sync --json --strict
+# collapse_private=1: region 0x200 is private again when quiesce runs
+run "$OPS" --policy rmp_sync --json --strict --set collapse_private=1
 check ops.rc '[ $RC -eq 0 ]'
 check ops.count '[ "$(jget ops $T/out)" = 12 ]'
 check ops.rejected '[ "$(jget rejected $T/out)" = 0 ]'
@@ -348,7 +349,7 @@ check set.enabled0-is-upstream '[ "$(jget collapses_2m $T/out)" = 0 ] && [ "$(jg
 # The adversary with the most aggressive knobs: every pass finds due
 # candidates, yet recovery flushes stay at the cap in every second and the
 # state does not grow; the simulator fails the run (exit 1) otherwise.
-"$SIM" --workload flip-storm --policy rmp_sync --json --set collapse_delay_ms=0 \
+"$SIM" --workload flip-storm --policy rmp_sync --json --set collapse_private=1 --set collapse_delay_ms=0 \
 	--set scan_sleep_millisecs=1 --set max_flushes_per_sec=10 > "$T/s5.json"
 rc=$?
 check s5.rc '[ $rc -eq 0 ]'
