@@ -941,6 +941,7 @@ int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 		.st = { .gpa = gpa, .asid = asid, .assigned = true,
 			.immutable = immutable, .level = level },
 	};
+	int ret;
 
 	if (level != PG_LEVEL_4K && level != PG_LEVEL_2M)
 		return -EINVAL;
@@ -949,7 +950,9 @@ int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 	    !IS_ALIGNED(gpa, (u64)op.npages << PAGE_SHIFT) ||
 	    gpa >= RMP_SYNC_GPA_LIMIT || asid >= RMP_SYNC_ASID_LIMIT)
 		return -EINVAL;
-	return rs_transition(rs, &op);
+	ret = rs_transition(rs, &op);
+	trace_rmp_sync_make_private(pfn, gpa, level, asid, immutable, ret);
+	return ret;
 }
 
 /**
@@ -973,13 +976,16 @@ int rmp_sync_make_private(struct rmp_sync *rs, u64 pfn, u64 gpa,
 int rmp_sync_make_shared(struct rmp_sync *rs, u64 pfn, enum pg_level level)
 {
 	struct rs_op op = { .pfn = pfn, .st = { .level = level } };
+	int ret;
 
 	if (level != PG_LEVEL_4K && level != PG_LEVEL_2M)
 		return -EINVAL;
 	op.npages = level == PG_LEVEL_2M ? RMP_SYNC_REGION_PAGES : 1;
 	if (!IS_ALIGNED(pfn, op.npages))
 		return -EINVAL;
-	return rs_transition(rs, &op);
+	ret = rs_transition(rs, &op);
+	trace_rmp_sync_make_shared(pfn, level, ret);
+	return ret;
 }
 
 /**
@@ -1127,6 +1133,7 @@ int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages)
 		if (rs->cfg.kick)
 			rs->cfg.kick(rs->cfg.kick_priv);
 	}
+	trace_rmp_sync_leak(end - npages, npages, ret);
 	return ret;
 }
 

@@ -94,6 +94,60 @@ TRACE_EVENT(rmp_sync_recover_pass,
 );
 
 /*
+ * The transitions themselves, as KVM and the firmware driver asked for
+ * them (after the fact, with their result): a recording of these is a
+ * host's page-state history, which rmp-sync-capture turns into a trace
+ * the simulator replays under every policy.
+ */
+TRACE_EVENT(rmp_sync_make_private,
+	    TP_PROTO(u64 pfn, u64 gpa, int level, u32 asid, bool immutable,
+		     int ret),
+	    TP_ARGS(pfn, gpa, level, asid, immutable, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(u64, gpa)
+			     __field(int, level)
+			     __field(u32, asid)
+			     __field(bool, immutable)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->gpa = gpa;
+			   __entry->level = level;
+			   __entry->asid = asid;
+			   __entry->immutable = immutable;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx gpa=0x%llx level=%d asid=%u immutable=%d ret=%d",
+		      __entry->pfn, __entry->gpa, __entry->level, __entry->asid,
+		      __entry->immutable, __entry->ret)
+);
+
+TRACE_EVENT(rmp_sync_make_shared,
+	    TP_PROTO(u64 pfn, int level, int ret),
+	    TP_ARGS(pfn, level, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(int, level)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->level = level;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx level=%d ret=%d",
+		      __entry->pfn, __entry->level, __entry->ret)
+);
+
+/* snp_leak_pages(): @npages pages from @pfn can never be given back. */
+TRACE_EVENT(rmp_sync_leak,
+	    TP_PROTO(u64 pfn, unsigned int npages, int ret),
+	    TP_ARGS(pfn, npages, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(unsigned int, npages)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->npages = npages;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx npages=%u ret=%d",
+		      __entry->pfn, __entry->npages, __entry->ret)
+);
+
+/*
  * The count of assigned pages of the region at @pfn disagreed with the RMP
  * (a page assigned or given back without rmp_sync, e.g. by the firmware):
  * rmp_sync recounted it from the RMP, @old to @new assigned pages.

@@ -15,6 +15,7 @@ enum kshim_trace_event {
 	KSHIM_TRACE_PSMASH,
 	KSHIM_TRACE_RECOVER_PASS,
 	KSHIM_TRACE_RESYNC,
+	KSHIM_TRACE_TRANSITION,
 	KSHIM_NR_TRACE_EVENTS
 };
 
@@ -48,6 +49,22 @@ static inline void trace_rmp_sync_recover_pass(unsigned int scanned, unsigned in
 				      bool throttled, bool background)
 {
 	kshim_trace(KSHIM_TRACE_RECOVER_PASS);
+}
+
+static inline void trace_rmp_sync_make_private(u64 pfn, u64 gpa, int level,
+					       u32 asid, bool immutable, int ret)
+{
+	kshim_trace(KSHIM_TRACE_TRANSITION);
+}
+
+static inline void trace_rmp_sync_make_shared(u64 pfn, int level, int ret)
+{
+	kshim_trace(KSHIM_TRACE_TRANSITION);
+}
+
+static inline void trace_rmp_sync_leak(u64 pfn, unsigned int npages, int ret)
+{
+	kshim_trace(KSHIM_TRACE_TRANSITION);
 }
 
 static inline void trace_rmp_sync_resync(u64 pfn, unsigned int old,
