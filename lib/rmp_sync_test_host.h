@@ -18,7 +18,7 @@ struct rst_opts {
 	bool no_pse;			/* boot map 4K, no collapse possible */
 	bool no_gbpages;		/* no 1G leaves */
 	enum rmp_sync_mode mode;
-	unsigned int collapse_delay_ms;
+	unsigned int collapse_delay_millisecs;
 	bool no_defrag_1g;
 };
 

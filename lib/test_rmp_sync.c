@@ -702,10 +702,10 @@ static void make_candidates(struct kunit *test, struct rst_env *env, u64 first,
 	}
 }
 
-/* collapse_delay_ms holds candidates back; the budget bounds a pass. */
+/* collapse_delay_millisecs holds candidates back; the budget bounds a pass. */
 static void rmp_sync_test_recover_delay_budget(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_millisecs = 1000 };
 	struct rmp_sync_pass pass;
 	struct rmp_sync_stats st;
 	struct rst_env *env;
@@ -835,7 +835,7 @@ static void rmp_sync_test_knobs(struct kunit *test)
  */
 static void rmp_sync_test_background(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_millisecs = 1000 };
 	struct rmp_sync_pass pass;
 	struct rmp_sync_stats st;
 	struct rst_env *env;
@@ -917,7 +917,7 @@ static void rmp_sync_test_background(struct kunit *test)
  */
 static void rmp_sync_test_stamp_wrap(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_millisecs = 1000 };
 	struct rmp_sync_region_info info;
 	struct rmp_sync_stats st;
 	struct rst_env *env;
@@ -1007,7 +1007,7 @@ static void rmp_sync_test_rate_limit(struct kunit *test)
  */
 static void rmp_sync_test_backoff(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 1000 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_millisecs = 1000 };
 	u64 pfn, t0;
 	struct rmp_sync_region_info info;
 	struct rmp_sync_stats st;
@@ -1694,7 +1694,7 @@ static u64 rst_seed(struct kunit *test)
  */
 static void rmp_sync_test_random(struct kunit *test)
 {
-	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_ms = 20 };
+	struct rst_opts o = { .mode = RMP_SYNC_MODE_DEFERRED, .collapse_delay_millisecs = 20 };
 	u64 seed = rst_seed(test), s = seed, first, p;
 	unsigned int step, ok = 0, rejected = 0;
 	u64 dm[3][3];	/* DirectMap 4K/2M/1G leaves: before, during, after */
@@ -1813,7 +1813,7 @@ static void rmp_sync_test_create_nomem(struct kunit *test)
 	bad.mode = RMP_SYNC_NR_MODES;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-EINVAL);
 	bad = env->cfg;
-	bad.collapse_delay_ms = 1U << 30;
+	bad.collapse_delay_millisecs = 1U << 30;
 	KUNIT_EXPECT_EQ(test, PTR_ERR(rmp_sync_create(&bad)), (long)-EINVAL);
 	bad = env->cfg;
 	bad.dmap = NULL;
@@ -2283,7 +2283,7 @@ static int rst_hostile_create(struct rst_env *env, enum rst_bad_cfg bad)
 		cfg.mode = RMP_SYNC_NR_MODES;
 		break;
 	case CFG_DELAY:
-		cfg.collapse_delay_ms = ~0U;
+		cfg.collapse_delay_millisecs = ~0U;
 		break;
 	case CFG_NO_RMP:
 		cfg.rmp = NULL;

@@ -202,7 +202,7 @@ extern const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS];
  *	a transition or knob change queued a collapse candidate, so that
  *	whoever runs rmp_sync_background() wakes up; @kick_priv its argument.
  * @mode: initial enum rmp_sync_mode.
- * @collapse_delay_ms: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
+ * @collapse_delay_millisecs: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
  * @defrag_1g: initial RMP_SYNC_KNOB_DEFRAG_1G.
  *
  * The other knobs start at their rmp_sync_knobs[] defaults.
@@ -218,7 +218,7 @@ struct rmp_sync_config {
 	void (*kick)(void *priv);
 	void *kick_priv;
 	enum rmp_sync_mode mode;
-	unsigned int collapse_delay_ms;
+	unsigned int collapse_delay_millisecs;
 	bool defrag_1g;
 };
 

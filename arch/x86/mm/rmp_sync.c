@@ -215,7 +215,7 @@ static bool rs_fail_alloc(void)
 /* Names, ranges and defaults of the knobs: sysfs and the simulator use it. */
 const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS] = {
 	[RMP_SYNC_KNOB_ENABLED]			= { "enabled", 0, 1, 1 },
-	[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS]	= { "collapse_delay_ms", 0,
+	[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS]	= { "collapse_delay_millisecs", 0,
 						    RMP_SYNC_MAX_DELAY_MS, 1000 },
 	[RMP_SYNC_KNOB_REGIONS_TO_SCAN]		= { "regions_to_scan", 1,
 						    1U << 20, 512 },
@@ -323,7 +323,7 @@ static unsigned int rs_backoff(u32 w)
 }
 
 /*
- * Has a candidate waited its delay (collapse_delay_ms * 4^back-off level,
+ * Has a candidate waited its delay (collapse_delay_millisecs * 4^back-off level,
  * at most RMP_SYNC_MAX_DELAY_MS) since it was queued?  Never early: one
  * unit of stamp rounding is added.
  */
@@ -1482,7 +1482,7 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 		return ERR_PTR(-ENODEV);
 	if (!cfg->nr_pages || !IS_ALIGNED(cfg->nr_pages, RMP_SYNC_REGION_PAGES) ||
 	    cfg->mode >= RMP_SYNC_NR_MODES ||
-	    cfg->collapse_delay_ms > RMP_SYNC_MAX_DELAY_MS)
+	    cfg->collapse_delay_millisecs > RMP_SYNC_MAX_DELAY_MS)
 		return ERR_PTR(-EINVAL);
 
 	rs = rs_fail_alloc() ? NULL : kzalloc(sizeof(*rs), GFP_KERNEL);
@@ -1492,7 +1492,7 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	rs->mode = cfg->mode;
 	for (i = 0; i < RMP_SYNC_NR_KNOBS; i++)
 		rs->knob[i] = rmp_sync_knobs[i].def;
-	rs->knob[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS] = cfg->collapse_delay_ms;
+	rs->knob[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS] = cfg->collapse_delay_millisecs;
 	rs->knob[RMP_SYNC_KNOB_DEFRAG_1G] = cfg->defrag_1g;
 	rs->rl_second = U64_MAX;
 	atomic_long_set(&rs->new_due, -1L);
@@ -1705,7 +1705,7 @@ enum rmp_sync_mode rmp_sync_get_mode(struct rmp_sync *rs)
  *
  * RMP_SYNC_KNOB_ENABLED switches between RMP_SYNC_MODE_DEFERRED (1) and
  * RMP_SYNC_MODE_UPSTREAM (0) through rmp_sync_set_mode().  A new
- * collapse_delay_ms applies to candidates already queued.
+ * collapse_delay_millisecs applies to candidates already queued.
  *
  * Context: may sleep.
  * Return: 0, or -EINVAL (unknown knob, value out of range; nothing changed).
@@ -1766,7 +1766,7 @@ unsigned int rmp_sync_get_knob(struct rmp_sync *rs, enum rmp_sync_knob knob)
 
 /**
  * rmp_sync_knob_by_name() - look a knob up by its sysfs name.
- * @name: e.g. "collapse_delay_ms".
+ * @name: e.g. "collapse_delay_millisecs".
  *
  * Return: the enum rmp_sync_knob, or -EINVAL.
  */

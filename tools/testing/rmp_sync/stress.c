@@ -394,7 +394,7 @@ int main(int argc, char **argv)
 		.dmap = &emu_dmap_ops,
 		.clock_ms = st_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
-		.collapse_delay_ms = 4,
+		.collapse_delay_millisecs = 4,
 		.defrag_1g = true,
 	};
 	pthread_t recover, readers[ST_READERS];

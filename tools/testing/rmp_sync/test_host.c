@@ -77,7 +77,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.clock_ms = rst_clock,
 		.kick = rst_kick,
 		.mode = opts->mode,
-		.collapse_delay_ms = opts->collapse_delay_ms,
+		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
 		.defrag_1g = !opts->no_defrag_1g,
 	};
 	struct rst_host *host;

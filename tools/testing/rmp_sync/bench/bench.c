@@ -1109,7 +1109,7 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 		.clock_ms = bench_clock, .clock_priv = &clk,
 		.kick = wl_kick, .kick_priv = &clk,
 		.mode = wl_modes[pol],
-		.collapse_delay_ms =
+		.collapse_delay_millisecs =
 			rmp_sync_knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS].def,
 		.defrag_1g = rmp_sync_knobs[RMP_SYNC_KNOB_DEFRAG_1G].def,
 	};

@@ -560,7 +560,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 		.dmap = &emu_dmap_ops,
 		.clock_ms = fz_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
-		.collapse_delay_ms = 100,
+		.collapse_delay_millisecs = 100,
 		.defrag_1g = true,
 	};
 	struct fz z = { .data = data, .size = size };

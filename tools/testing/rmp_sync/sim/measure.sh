@@ -32,12 +32,12 @@ for seed in $SEEDS; do
 		for d in 1000 60000 524288; do
 			# shellcheck disable=SC2086
 			nice $SIM --workload $wl --seed "$seed" --policy rmp_sync --json \
-				--set collapse_private=0 --set collapse_delay_ms=$d \
+				--set collapse_private=0 --set collapse_delay_millisecs=$d \
 				> "$OUT/$tag.s$seed.cp0.d$d.json" || exit 1
 		done
 		# shellcheck disable=SC2086
 		nice $SIM --workload $wl --seed "$seed" --policy rmp_sync --json \
-			--set collapse_private=1 --set collapse_delay_ms=524288 \
+			--set collapse_private=1 --set collapse_delay_millisecs=524288 \
 			> "$OUT/$tag.s$seed.cp1.d524288.json" || exit 1
 	done
 done

@@ -7,7 +7,7 @@
 # collapse policy can reach against upstream, which splits a region once
 # and never collapses it:
 #
-#   - a fixed collapse delay D (what collapse_delay_ms does, beyond the
+#   - a fixed collapse delay D (what collapse_delay_millisecs does, beyond the
 #     knob's 524 s maximum too): splits = first splits + one re-split per
 #     gap longer than D that ends in reuse; avoidable fragmentation =
 #     sum(min(gap, D)) over the run;

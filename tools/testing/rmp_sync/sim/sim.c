@@ -530,7 +530,7 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		.kick = sim_kick,
 		.kick_priv = &run,
 		.mode = sim_policy_mode[policy],
-		.collapse_delay_ms = knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
+		.collapse_delay_millisecs = knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
 		.defrag_1g = knobs[RMP_SYNC_KNOB_DEFRAG_1G],
 	};
 	int ret = 0;
@@ -768,7 +768,7 @@ static void sim_print_json_run(const struct sim_result *r, const struct sim_trac
 	       "\"regions_off_boot_beyond_leaks\": %llu, \"backoffs\": %llu, "
 	       "\"throttled\": %llu, \"max_recovery_flushes_1s\": %u, "
 	       "\"state_bytes_start\": %zu, \"state_bytes_end\": %zu, "
-	       "\"collapse_delay_ms\": %u, \"collapse_private\": %u, "
+	       "\"collapse_delay_millisecs\": %u, \"collapse_private\": %u, "
 	       "\"regions_split_unassigned\": %llu, \"avg_regions_split_unassigned\": %.3f, "
 	       "\"gb_ranges_blocked\": %llu, \"avg_gb_ranges_blocked\": %.3f, "
 	       "\"max_flushes_in_1s\": %llu, \"check_ok\": %s}",

@@ -238,11 +238,11 @@ for args in "" "--bogus" "--policy" "--trace" "--policy fast --trace x" \
 	    "--workload flip-storm --set nope=1" "--workload flip-storm --set enabled" \
 	    "--workload flip-storm --set enabled=2" "--workload flip-storm --set =1" \
 	    "--workload flip-storm --set max_flushes_per_sec=0" \
-	    "--workload flip-storm --set collapse_delay_ms=-1" \
-	    "--workload flip-storm --set collapse_delay_ms=1x" \
-	    "--workload flip-storm --sweep collapse_delay_ms=" \
-	    "--workload flip-storm --sweep collapse_delay_ms=1,,2" \
-	    "--workload flip-storm --sweep collapse_delay_ms=1 --policy all" \
+	    "--workload flip-storm --set collapse_delay_millisecs=-1" \
+	    "--workload flip-storm --set collapse_delay_millisecs=1x" \
+	    "--workload flip-storm --sweep collapse_delay_millisecs=" \
+	    "--workload flip-storm --sweep collapse_delay_millisecs=1,,2" \
+	    "--workload flip-storm --sweep collapse_delay_millisecs=1 --policy all" \
 	    "--workload flip-storm --sweep defrag_1g=0 --sweep defrag_1g=1"; do
 	# shellcheck disable=SC2086
 	"$SIM" $args > "$T/out" 2> "$T/err"
@@ -339,17 +339,17 @@ check plot.no-gnuplot-no-plot-ok '[ $rc -eq 0 ]'
 
 # ---------------------------------------------------------------------
 # Background recovery (issue 5): knobs, sysfs layout, the S5 adversary.
-run "$CLOCK" --policy rmp_sync --sysfs-dump --set collapse_delay_ms=250
-check sysfs.knobs 'for k in enabled collapse_delay_ms regions_to_scan scan_sleep_millisecs max_flushes_per_sec defrag_1g collapse_private; do grep -q "^/sys/kernel/mm/rmp_sync/$k: " $T/out || exit 1; done'
+run "$CLOCK" --policy rmp_sync --sysfs-dump --set collapse_delay_millisecs=250
+check sysfs.knobs 'for k in enabled collapse_delay_millisecs regions_to_scan scan_sleep_millisecs max_flushes_per_sec defrag_1g collapse_private; do grep -q "^/sys/kernel/mm/rmp_sync/$k: " $T/out || exit 1; done'
 check sysfs.counters 'for k in regions_total regions_mixed regions_split regions_pending splits collapses_2m collapses_1g collapse_failures collapse_failures_attr collapse_failures_foreign collapse_failures_no_pse psmash leaked_pages tlb_flushes backoffs throttled full_scans; do grep -q "^/sys/kernel/mm/rmp_sync/$k: " $T/out || exit 1; done'
-check sysfs.set-applies 'grep -q "^/sys/kernel/mm/rmp_sync/collapse_delay_ms: 250$" $T/out'
+check sysfs.set-applies 'grep -q "^/sys/kernel/mm/rmp_sync/collapse_delay_millisecs: 250$" $T/out'
 check sysfs.counter-value 'grep -q "^/sys/kernel/mm/rmp_sync/splits: 1$" $T/out'
 run "$CLOCK" --policy rmp_sync --json --set enabled=0
 check set.enabled0-is-upstream '[ "$(jget collapses_2m $T/out)" = 0 ] && [ "$(jget regions_split $T/out)" = 1 ]'
 # The adversary with the most aggressive knobs: every pass finds due
 # candidates, yet recovery flushes stay at the cap in every second and the
 # state does not grow; the simulator fails the run (exit 1) otherwise.
-"$SIM" --workload flip-storm --policy rmp_sync --json --set collapse_private=1 --set collapse_delay_ms=0 \
+"$SIM" --workload flip-storm --policy rmp_sync --json --set collapse_private=1 --set collapse_delay_millisecs=0 \
 	--set scan_sleep_millisecs=1 --set max_flushes_per_sec=10 > "$T/s5.json"
 rc=$?
 check s5.rc '[ $rc -eq 0 ]'
@@ -357,10 +357,10 @@ check s5.cap '[ "$(jget max_recovery_flushes_1s $T/s5.json)" -le 10 ] && [ "$(jg
 check s5.throttled '[ "$(jget throttled $T/s5.json)" -gt 0 ]'
 check s5.memory-flat '[ "$(jget state_bytes_start $T/s5.json)" = "$(jget state_bytes_end $T/s5.json)" ]'
 check s5.no-collateral '[ "$(jget collateral_rmp_faults $T/s5.json)" = 0 ]'
-"$SIM" --workload vm-churn-2m --hours 2 --sweep collapse_delay_ms=0,5000 > "$T/sw" 2> "$T/err"
+"$SIM" --workload vm-churn-2m --hours 2 --sweep collapse_delay_millisecs=0,5000 > "$T/sw" 2> "$T/err"
 rc=$?
 check sweep.rc '[ $rc -eq 0 ]'
-check sweep.rows '[ $(grep -c "^rmp_sync collapse_delay_ms=" $T/sw) -eq 2 ] && grep -q "^upstream " $T/sw && grep -q "^eager " $T/sw'
+check sweep.rows '[ $(grep -c "^rmp_sync collapse_delay_millisecs=" $T/sw) -eq 2 ] && grep -q "^upstream " $T/sw && grep -q "^eager " $T/sw'
 check sweep.avoidable-column 'head -n 3 $T/sw | grep -q "avoidable % upstream"'
 
 # ---------------------------------------------------------------------
