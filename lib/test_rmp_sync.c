@@ -1143,8 +1143,9 @@ static void rst_mt_worker(void *arg, unsigned int id)
  * a transition makes must find live page tables (KASAN, ASan) and every
  * write must pass the RMP check (S1).
  */
-#define RST_GB_OPS	2000	/* at most, per worker */
+#define RST_GB_OPS	200	/* at most, per worker */
 #define RST_GB_WANT	16	/* 1G collapses to see, then stop */
+#define RST_GB_SPIN	20000	/* writes, at most, waiting for the 1G leaf */
 
 struct rst_gb_race {
 	struct rst_env *env;
@@ -1187,16 +1188,17 @@ static void rst_gb_race_worker(void *arg, unsigned int id)
 		if (shared_4k(env, pfn))
 			atomic_inc(&r->errors);
 		/*
-		 * Keep writing to the region while recovery puts it (and, when
-		 * the other threads' regions are back too, the range) back to
-		 * a large leaf, so that collapses and splits interleave.
+		 * Keep writing to the region while recovery puts it back to
+		 * 2M and, once the other threads' regions are back too, the
+		 * range back to 1G; then split it again.  So 1G collapses and
+		 * splits of the 1G leaf keep meeting.
 		 */
-		for (spin = 0; spin < 4096; spin++) {
+		for (spin = 0; spin < RST_GB_SPIN; spin++) {
 			p = region + rst_mt_rand(&s) % RP;
 			if (rst_write(env, id % env->nr_cpus, p))
 				atomic_inc(&r->faults);
 			rmp_sync_region_info(env->rs, region, &info);
-			if (!info.pending)
+			if (!info.pending && rst_level(env, region) == PG_LEVEL_1G)
 				break;
 			if (spin % 64 == 63)
 				cond_resched();
@@ -1227,10 +1229,13 @@ static void rmp_sync_test_concurrent_1g(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->base + GBP, GBP, true), 0);
 	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
 	rmp_sync_get_stats(env->rs, &st);
-	kunit_info(test, "%d 1G collapses raced with 3 threads' splits (%llu splits, %llu of a 1G leaf; %llu 1G collapses refused for layout)",
+	kunit_info(test, "%d 1G collapses raced with 3 threads' splits (%llu splits, %llu of a 1G leaf; collapses refused: %llu layout, %llu attr, %llu not split, %llu no PSE)",
 		   atomic_read(&r->collapses_1g), (unsigned long long)st.splits,
 		   (unsigned long long)st.splits_1g,
-		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_LAYOUT]);
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_LAYOUT],
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_ATTR],
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_NOT_SPLIT],
+		   (unsigned long long)st.collapse_failures[RMP_SYNC_COLLAPSE_NO_PSE]);
 	recover_all(env);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_consistent(test, env, env->base + GBP);
