@@ -486,7 +486,7 @@ void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
 {
 	u64 win[PG_LEVEL_NUM];
 
-	if (IS_ENABLED(CONFIG_CPA_DEBUG) &&
+	if (rst_foreign_dmap_user() &&
 	    !rst_window_count(rst_host(env), win)) {
 		*pages_4k = win[PG_LEVEL_4K];
 		*pages_2m = win[PG_LEVEL_2M];
@@ -498,15 +498,33 @@ void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
 	*pages_1g = direct_map_leaves(PG_LEVEL_1G);
 }
 
+/*
+ * Regions of the window not at their level of the case's start.  Beside
+ * another direct-map user (rst_foreign_dmap_user()), a region it split is
+ * not rmp_sync's to restore: only a region mapped larger than at the start,
+ * or one rmp_sync still holds split as its own, counts then; whether 1G
+ * ranges come back is checked only without such a user.
+ */
 unsigned long rst_boot_diff(struct rst_env *env)
 {
 	struct rst_khost *h = rst_host(env);
 	u64 nr = h->nr_pages / RMP_SYNC_REGION_PAGES, i;
 	unsigned long diff = 0;
 
-	for (i = 0; i < nr; i++)
-		diff += rst_kernel_level(h->base + i * RMP_SYNC_REGION_PAGES) !=
-			h->boot_level[i];
+	for (i = 0; i < nr; i++) {
+		u64 pfn = h->base + i * RMP_SYNC_REGION_PAGES;
+		int level = rst_kernel_level(pfn);
+		struct rmp_sync_region_info info;
+
+		if (level == h->boot_level[i])
+			continue;
+		if (!rst_foreign_dmap_user() || level > h->boot_level[i])
+			diff++;
+		else if (level == PG_LEVEL_4K && env->rs &&
+			 !rmp_sync_region_info(env->rs, pfn, &info) &&
+			 info.split && info.ours)
+			diff++;
+	}
 	return diff;
 }
 
@@ -536,7 +554,7 @@ int rst_host_check(struct rst_env *env)
 	if (ret)
 		return ret;
 	/* Another direct-map user: the global counts prove nothing. */
-	if (IS_ENABLED(CONFIG_CPA_DEBUG)) {
+	if (rst_foreign_dmap_user()) {
 		if (!h->foreign_seen++)
 			pr_info("rmp_sync test: CONFIG_CPA_DEBUG changes the direct map too: only the window is checked\n");
 		return 0;
@@ -699,6 +717,11 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
 	*l3 = ev[DIRECT_MAP_LEVEL3_COLLAPSE];
 	kfree(ev);
 	return IS_ENABLED(CONFIG_VM_EVENT_COUNTERS) && system_state == SYSTEM_RUNNING;
+}
+
+bool rst_foreign_dmap_user(void)
+{
+	return IS_ENABLED(CONFIG_CPA_DEBUG);
 }
 
 bool rst_khugepaged_runs(void)

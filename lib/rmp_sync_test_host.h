@@ -109,6 +109,12 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3);
 /* Does khugepaged run (THP built in and not "never")? */
 bool rst_khugepaged_runs(void);
 /*
+ * Does another kernel user change the direct map while cases run (the CPA
+ * self-test of CONFIG_CPA_DEBUG)?  Then only the window's own state, and
+ * only what no foreign split can change, is compared.
+ */
+bool rst_foreign_dmap_user(void);
+/*
  * Fail the @nth allocation from now (0: disarm); false if unsupported.
  * Userspace fails any allocation (core and host), the kernel the core's.
  */

@@ -59,12 +59,17 @@ static void expect_unchanged(struct kunit *test, const struct rst_snap *a,
 {
 	/* stats, direct map, flushes, region word, RMP entry, level */
 	KUNIT_EXPECT_TRUE(test, !memcmp(&a->st, &b->st, sizeof(a->st)));
-	KUNIT_EXPECT_TRUE(test, !memcmp(a->dm, b->dm, sizeof(a->dm)));
 	KUNIT_EXPECT_EQ(test, a->flushes, b->flushes);
 	KUNIT_EXPECT_TRUE(test, !memcmp(&a->info, &b->info, sizeof(a->info)));
 	KUNIT_EXPECT_TRUE(test, !memcmp(&a->e, &b->e, sizeof(a->e)));
 	KUNIT_EXPECT_EQ(test, a->assigned, b->assigned);
-	KUNIT_EXPECT_EQ(test, a->level, b->level);
+	if (!rst_foreign_dmap_user()) {
+		KUNIT_EXPECT_TRUE(test, !memcmp(a->dm, b->dm, sizeof(a->dm)));
+		KUNIT_EXPECT_EQ(test, a->level, b->level);
+	} else {
+		/* another kernel user may split (never collapse) meanwhile */
+		KUNIT_EXPECT_LE(test, b->level, a->level);
+	}
 }
 
 /* S3 on the region of @pfn and all counters; the host's own tables too. */
@@ -194,7 +199,8 @@ static void rmp_sync_test_4k_roundtrip(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rst_flushes(env), flushes + 1);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
-	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
+	if (!rst_foreign_dmap_user())
+		KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
 	rmp_sync_get_stats(env->rs, &st);
 	KUNIT_EXPECT_EQ(test, st.splits, 1ULL);
 	KUNIT_EXPECT_EQ(test, st.collapses_2m, 1ULL);
@@ -230,8 +236,9 @@ static void rmp_sync_test_2m_no_split(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(env->rs, pfn, 0x200000, PG_LEVEL_2M,
 						    5, false), 0);
 	rst_directmap(env, &dm[0], &dm[1], &dm[2]);
-	/* no split anywhere */
-	KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
+	/* no split anywhere (that another kernel user may make) */
+	if (!rst_foreign_dmap_user())
+		KUNIT_EXPECT_TRUE(test, !memcmp(dm, dm0, sizeof(dm)));
 	/* neighbours in the regions around it stay writable through 1G/2M */
 	expect_region_safe(test, env, pfn - 1);
 	expect_region_safe(test, env, pfn + RP);

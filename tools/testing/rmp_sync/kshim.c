@@ -17,6 +17,17 @@ long kshim_live_allocs;
 int kshim_rcu_hb;
 unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];		/* see kshim.h: TSan's view of a grace period */
 
+/* A thread's shard of the percpu_rw_semaphore stand-in, fixed for its life. */
+unsigned int kshim_thread_shard(void)
+{
+	static unsigned int next;
+	static __thread int shard = -1;
+
+	if (shard < 0)
+		shard = __atomic_fetch_add(&next, 1, __ATOMIC_RELAXED) % KSHIM_RWSEM_SHARDS;
+	return shard;
+}
+
 void *kshim_alloc(size_t size, bool zero, gfp_t gfp)
 {
 	long at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);

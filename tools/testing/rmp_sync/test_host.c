@@ -269,6 +269,11 @@ bool rst_vm_events(struct rst_env *env, u64 *l2, u64 *l3)
 	return false;	/* the emulated host keeps DirectMap counts, not vmstat */
 }
 
+bool rst_foreign_dmap_user(void)
+{
+	return false;	/* nothing else changes the emulated direct map */
+}
+
 bool rst_khugepaged_runs(void)
 {
 	return false;

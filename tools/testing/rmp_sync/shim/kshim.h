@@ -272,17 +272,62 @@ static inline void kshim_synchronize_rcu(void)
 #define rcu_dereference_protected(p, c) (p)
 #define RCU_INIT_POINTER(p, v) ((p) = (v))
 
-/* Memory hotplug resize lock: a pthread rwlock stands in. */
-struct percpu_rw_semaphore { pthread_rwlock_t l; };
+/*
+ * Memory hotplug resize lock.  The kernel's percpu_rw_semaphore costs a
+ * reader a per-CPU increment and shares no cache line between readers; one
+ * pthread rwlock would make every transition write the same line, which
+ * the kernel does not.  So one rwlock per shard, on its own cache line: a
+ * reader takes its thread's shard, a writer takes them all, in order.
+ */
+#define KSHIM_RWSEM_SHARDS 16
+struct kshim_rwsem_shard {
+	pthread_rwlock_t l;
+} __attribute__((aligned(64)));
+struct percpu_rw_semaphore {
+	struct kshim_rwsem_shard s[KSHIM_RWSEM_SHARDS];
+};
+unsigned int kshim_thread_shard(void);
 static inline int percpu_init_rwsem(struct percpu_rw_semaphore *s)
 {
-	return -pthread_rwlock_init(&s->l, NULL);
+	int i, ret;
+
+	for (i = 0; i < KSHIM_RWSEM_SHARDS; i++) {
+		ret = pthread_rwlock_init(&s->s[i].l, NULL);
+		if (ret) {
+			while (i--)
+				pthread_rwlock_destroy(&s->s[i].l);
+			return -ret;
+		}
+	}
+	return 0;
 }
-#define percpu_free_rwsem(s) pthread_rwlock_destroy(&(s)->l)
-#define percpu_down_read(s) pthread_rwlock_rdlock(&(s)->l)
-#define percpu_up_read(s) pthread_rwlock_unlock(&(s)->l)
-#define percpu_down_write(s) pthread_rwlock_wrlock(&(s)->l)
-#define percpu_up_write(s) pthread_rwlock_unlock(&(s)->l)
+
+static inline void percpu_free_rwsem(struct percpu_rw_semaphore *s)
+{
+	int i;
+
+	for (i = 0; i < KSHIM_RWSEM_SHARDS; i++)
+		pthread_rwlock_destroy(&s->s[i].l);
+}
+
+#define percpu_down_read(sem) pthread_rwlock_rdlock(&(sem)->s[kshim_thread_shard()].l)
+#define percpu_up_read(sem) pthread_rwlock_unlock(&(sem)->s[kshim_thread_shard()].l)
+
+static inline void percpu_down_write(struct percpu_rw_semaphore *s)
+{
+	int i;
+
+	for (i = 0; i < KSHIM_RWSEM_SHARDS; i++)
+		pthread_rwlock_wrlock(&s->s[i].l);
+}
+
+static inline void percpu_up_write(struct percpu_rw_semaphore *s)
+{
+	int i;
+
+	for (i = KSHIM_RWSEM_SHARDS - 1; i >= 0; i--)
+		pthread_rwlock_unlock(&s->s[i].l);
+}
 
 /* Error pointers. */
 #define MAX_ERRNO 4095
