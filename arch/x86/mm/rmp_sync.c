@@ -367,12 +367,13 @@ static bool rs_candidate(struct rmp_sync *rs, enum rmp_sync_mode mode, u32 w)
 {
 	unsigned int assigned = rs_assigned(w);
 
-	if (mode < RMP_SYNC_MODE_DEFERRED || (w & (RS_LEAK_LOST | RS_PARKED)))
+	/* Most words are not split by rmp_sync: the cheapest test first. */
+	if ((w & (RS_SPLIT | RS_OURS | RS_LEAK_LOST | RS_PARKED)) !=
+	    (RS_SPLIT | RS_OURS) || mode < RMP_SYNC_MODE_DEFERRED)
 		return false;
 	if (assigned && !READ_ONCE(rs->knob[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]))
 		return false;
-	return (w & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS) &&
-	       !rs_mixed(assigned);
+	return !rs_mixed(assigned);
 }
 
 /*
