@@ -437,6 +437,42 @@ static void rmp_sync_test_assigned_behind_back(struct kunit *test)
 }
 
 /*
+ * M2: a collapse never trusts the count alone.  A page assigned without
+ * rmp_sync in a region queued for collapse (the count says 0) must keep
+ * the region 4K: the collapse reads the RMP, recounts, and refuses.
+ */
+static void rmp_sync_test_collapse_reads_rmp(struct kunit *test)
+{
+	struct rmp_sync_rmp_state st = { .assigned = true, .level = PG_LEVEL_4K };
+	struct rst_env *env = env_default(test);
+	u64 first = env->base + 74 * RP, hidden = first + 300;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats s0, s1;
+
+	KUNIT_ASSERT_EQ(test, priv_4k(env, first + 1), 0);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, first + 1), 0);
+	rmp_sync_region_info(env->rs, first, &info);
+	KUNIT_ASSERT_TRUE(test, info.pending && !info.assigned);
+	/* firmware/IOMMU style, behind rmp_sync's back */
+	KUNIT_ASSERT_EQ(test, rmp_sync_swrmp_ops.update(env->rmp, hidden, &st), 0);
+	rmp_sync_get_stats(env->rs, &s0);
+	KUNIT_EXPECT_EQ(test, recover_all(env), 0);
+	rmp_sync_get_stats(env->rs, &s1);
+	KUNIT_EXPECT_EQ(test, s1.resyncs, s0.resyncs + 1);
+	KUNIT_EXPECT_EQ(test, rst_level(env, first), (int)PG_LEVEL_4K);
+	rmp_sync_region_info(env->rs, first, &info);
+	KUNIT_EXPECT_EQ(test, info.assigned, 1U);
+	KUNIT_EXPECT_FALSE(test, info.pending);
+	expect_region_safe(test, env, first);
+	expect_consistent(test, env, first);
+	/* given back through rmp_sync: collapsed as usual */
+	KUNIT_ASSERT_EQ(test, shared_4k(env, hidden), 0);
+	KUNIT_EXPECT_GT(test, recover_all(env), 0);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, first);
+}
+
+/*
  * A page assigned as part of a 2M entry without rmp_sync: the 4K return
  * gets an "overlap" the RMP explains, so it is not retried forever: the
  * region is recounted, PSMASHed and the page given back.
@@ -2443,6 +2479,7 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_leak_shared),
 	KUNIT_CASE(rmp_sync_test_assigned_behind_back),
 	KUNIT_CASE(rmp_sync_test_stale_2m_entry),
+	KUNIT_CASE(rmp_sync_test_collapse_reads_rmp),
 	KUNIT_CASE(rmp_sync_test_rescan),
 	KUNIT_CASE(rmp_sync_test_offline),
 	KUNIT_CASE(rmp_sync_test_shared_needs_no_allocation),
