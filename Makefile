@@ -10,10 +10,11 @@
 #                run (stress under ASan and TSan, fuzz-ci, fault sweep,
 #                hostile input), bounded to about 2 minutes; then
 #                make kernel-check
-#   make kernel-check   the patch series on Debian's linux-source-6.12,
-#                KUnit in QEMU, W=1 and checkpatch (scripts/kernel-check.sh;
-#                KSRC=/path uses an existing 6.12 tree instead of the
-#                package, KBUILD_DIR picks where the build tree lives)
+#   make kernel-check   every series in patches/ (KVER=6.12 or 7.3 for
+#                one): generated series checked, applied patch by patch
+#                with W=1 builds, KUnit in QEMU in three configurations,
+#                checkpatch (scripts/kernel-check.sh; KBUILD_DIR picks
+#                where the build trees live)
 #   make bench   rmp-sync-bench: rmp_sync against upstream per transition,
 #                per region, per core, recovery pass and workload (-O2,
 #                no sanitizers, < 2 minutes); BENCH_ARGS=--json for JSON
