@@ -502,8 +502,9 @@ void rst_directmap(struct rst_env *env, u64 *pages_4k, u64 *pages_2m,
  * Regions of the window not at their level of the case's start.  Beside
  * another direct-map user (rst_foreign_dmap_user()), a region it split is
  * not rmp_sync's to restore: only a region mapped larger than at the start,
- * or one rmp_sync still holds split as its own, counts then; whether 1G
- * ranges come back is checked only without such a user.
+ * or one rmp_sync still holds split as its own without a leaked page in it,
+ * counts then; whether 1G ranges come back is checked only without such a
+ * user.
  */
 unsigned long rst_boot_diff(struct rst_env *env)
 {
@@ -522,7 +523,7 @@ unsigned long rst_boot_diff(struct rst_env *env)
 			diff++;
 		else if (level == PG_LEVEL_4K && env->rs &&
 			 !rmp_sync_region_info(env->rs, pfn, &info) &&
-			 info.split && info.ours)
+			 info.split && info.ours && !info.leaked)
 			diff++;
 	}
 	return diff;
