@@ -55,6 +55,12 @@ demo: build
 	$(SIM) --workload vm-churn --policy all --plot $(PLOT)
 	@echo "plot of split vs. mixed regions over time: $(PLOT)"
 
+# The harness's own targets, from here too (the README shows them so):
+# stress and stress-tsan (STRESS_SECONDS, SEED, THREADS), fuzz
+# (FUZZ_SECONDS) and fuzz-ci (FUZZ_CI_SECONDS), simtest, tsan.
+stress stress-tsan fuzz fuzz-ci simtest tsan: deps
+	$(MAKE) -s -C $(HARNESS) $@
+
 # Benchmarks: not part of check (they measure, they do not test).
 bench: deps
 	$(MAKE) -s -C $(HARNESS) bench BENCH_ARGS="$(BENCH_ARGS)"
@@ -66,4 +72,5 @@ bench-callgrind: deps
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check kernel-check reliability demo bench bench-callgrind clean
+.PHONY: all deps build check kernel-check reliability demo bench bench-callgrind clean \
+	stress stress-tsan fuzz fuzz-ci simtest tsan
