@@ -22,18 +22,26 @@
  *  S4 a collapse happens only after the RMPUPDATE that made the region
  *     uniform, under the region lock; the backend frees the old table only
  *     after its flush;
- *  S5 one global flush per recovery pass, however many regions it collapsed.
+ *  S5 one global flush per recovery pass, however many regions it collapsed;
+ *     recovery flushes are rate-limited per second;
+ *  S6 rmp_sync_make_shared() fails only where the RMP itself refuses: "in
+ *     use" and "overlap" are retried until they pass, a count stale against
+ *     the RMP is recounted (rs_resync_locked()), and its split may not fail.
  *
  * Locking, outermost first:
  *
- *   rs->resize (percpu rwsem, read side)	rmp_sync_grow() excludes everyone
+ *   rs->resize (percpu rwsem)		read side: every call that touches
+ *					region words; write side:
+ *					rmp_sync_grow() and rmp_sync_offline()
  *     rs->recover_lock			one recovery pass at a time
  *       rs->locks[region % RMP_SYNC_NR_LOCKS]	one region's transitions
  *         rs->leak_lock			the leaked-page set
  *         backend locks: cpa_lock -> pgd_lock (direct map), RMP entry locks
  *
  * Region locks are never nested, so transitions on different regions run in
- * parallel and the backends may take cpa_lock/pgd_lock inside them.
+ * parallel and the backends may take cpa_lock/pgd_lock inside them.  In the
+ * kernel, mem_hotplug_lock (get_online_mems() around a background pass, the
+ * write side around the memory notifier) is taken outside all of these.
  */
 #define pr_fmt(fmt) "rmp_sync: " fmt
 
