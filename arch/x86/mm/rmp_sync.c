@@ -709,7 +709,12 @@ static int rs_validate(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 		return -EINVAL;
 	if (e.immutable || e.assigned == op->st.assigned)
 		return -EINVAL;
-	if (rs_word_stale(op, *w, &e))
+	/*
+	 * A region with a lost leak record has a count nobody can check (the
+	 * leaked page is not in the set): it is split on any change and never
+	 * collapsed, so its count does not matter; leave it alone.
+	 */
+	if (!(*w & RS_LEAK_LOST) && rs_word_stale(op, *w, &e))
 		*w = rs_resync_locked(rs, regions, region, *w, true);
 
 	if (op->npages == RMP_SYNC_REGION_PAGES) {
@@ -857,8 +862,13 @@ again:
 	if (ret)
 		goto out;
 
+	/* Clamped: only a region with a lost leak record can be off by a page. */
 	assigned = rs_assigned(w);
-	assigned = op->st.assigned ? assigned + op->npages : assigned - op->npages;
+	if (op->st.assigned)
+		assigned = min_t(unsigned int, assigned + op->npages,
+				 RMP_SYNC_REGION_PAGES);
+	else
+		assigned = assigned > op->npages ? assigned - op->npages : 0;
 	mode = READ_ONCE(rs->mode);
 
 	/*
