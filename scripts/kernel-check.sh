@@ -53,13 +53,60 @@ STEPS=${*:-deps tree series bisect kunit checkpatch}
 failed=()
 say() { printf '\n=== %s: %s\n' "$KV" "$*"; }
 
-tarball() { echo "/usr/src/linux-source-$1.tar.xz"; }
+# 6.12 is the machine's own Debian package; 7.3 comes from trixie-backports
+# and is cached in $KBUILD_DIR (see fetch_backports_source).
+tarball() {
+	case "$1" in
+	6.12) echo "/usr/src/linux-source-$1.tar.xz" ;;
+	*) echo "$KBUILD_DIR/linux-source-$1.tar.xz" ;;
+	esac
+}
+
+# linux-source-KVER from Debian's trixie-backports, without touching the
+# system's apt configuration: a private sources list (the archive URI and
+# keyring of the machine's own Debian sources), private lists and cache
+# under $KBUILD_DIR/apt-KVER, apt-get download, dpkg-deb -x.  Only the
+# tarball is kept; a warm run finds it and fetches nothing.
+fetch_backports_source() {
+	local kv=$1 dir=$KBUILD_DIR/apt-$1 src uri keyring opts deb
+	[ -f "$(tarball "$kv")" ] && return 0
+	src=/etc/apt/sources.list.d/debian.sources
+	uri=$(awk '/^URIs:/ { print $2; exit }' "$src")
+	keyring=$(awk '/^Signed-By:/ { print $2; exit }' "$src")
+	[ -n "$uri" ] || { echo "no Debian archive URI in $src"; return 1; }
+	keyring=${keyring:-/usr/share/keyrings/debian-archive-keyring.gpg}
+	rm -rf "$dir"
+	mkdir -p "$dir/lists/partial" "$dir/cache/archives/partial" || return 1
+	echo "deb [signed-by=$keyring] $uri trixie-backports main" \
+		> "$dir/sources.list"
+	opts=(-o "Dir::Etc::sourcelist=$dir/sources.list"
+	      -o Dir::Etc::sourceparts=- -o "Dir::State::Lists=$dir/lists"
+	      -o "Dir::Cache=$dir/cache" -o APT::Sandbox::User=root)
+	apt-get "${opts[@]}" update -qq || return 1
+	(cd "$dir" && apt-get "${opts[@]}" download "linux-source-$kv") ||
+		return 1
+	deb=$(ls "$dir"/linux-source-"$kv"_*.deb) || return 1
+	dpkg-deb --fsys-tarfile "$deb" |
+		tar -xO "./usr/src/linux-source-$kv.tar.xz" \
+		> "$(tarball "$kv").tmp" &&
+		mv "$(tarball "$kv").tmp" "$(tarball "$kv")" || return 1
+	rm -rf "$dir"
+	echo "linux-source-$kv: $(basename "$deb") -> $(tarball "$kv")"
+}
 
 step_deps() {
 	say "deps"
-	"$REPO/scripts/apt-ensure.sh" build-essential bc bison flex libelf-dev python3-ply \
-		libssl-dev python3 qemu-system-x86 ccache git rsync cpio kmod \
-		xz-utils "linux-source-$KV"
+	local pkgs=(build-essential bc bison flex libelf-dev python3-ply
+		    libssl-dev python3 qemu-system-x86 ccache git rsync cpio kmod
+		    xz-utils)
+	case "$KV" in
+	6.12) pkgs+=("linux-source-$KV") ;;
+	esac
+	"$REPO/scripts/apt-ensure.sh" "${pkgs[@]}" || return 1
+	case "$KV" in
+	6.12) ;;
+	*) mkdir -p "$KBUILD_DIR" && fetch_backports_source "$KV" || return 1 ;;
+	esac
 	[ -f "$(tarball "$KV")" ] || { echo "no $(tarball "$KV")"; return 1; }
 }
 
@@ -75,7 +122,8 @@ step_tree() {
 	(cd "$SRC" && git init -q &&
 	 git add -f -A . >/dev/null &&
 	 GIT_AUTHOR_NAME=base GIT_AUTHOR_EMAIL=base@localhost \
-	 GIT_AUTHOR_DATE=@0 GIT_COMMITTER_DATE=@0 git commit -qm base &&
+	 GIT_AUTHOR_DATE="2000-01-01T00:00:00Z" \
+	 GIT_COMMITTER_DATE="2000-01-01T00:00:00Z" git commit -qm base &&
 	 git tag base)
 }
 
