@@ -387,7 +387,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 
 	env = kunit_kzalloc(test, sizeof(*env), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, env);
-	h = kzalloc(sizeof(*h), GFP_KERNEL);
+	h = kzalloc_obj(*h, GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	h->env = env;
 	h->nr_pages = RST_WINDOW_PAGES;

@@ -120,7 +120,7 @@ struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages)
 	if (!nr_pages || !IS_ALIGNED(nr_pages, RMP_SYNC_REGION_PAGES))
 		return NULL;
 
-	rmp = kzalloc(sizeof(*rmp), GFP_KERNEL);
+	rmp = kzalloc_obj(*rmp, GFP_KERNEL);
 	if (!rmp)
 		return NULL;
 	rmp->nr_pages = nr_pages;
@@ -228,7 +228,7 @@ static int swrmp_update(void *priv, u64 pfn,
 		c = rmp->chunks[region];
 		swrmp_unlock(rmp, region);
 		if (!c) {
-			new = kzalloc(sizeof(*new), GFP_KERNEL);
+			new = kzalloc_obj(*new, GFP_KERNEL);
 			if (!new)
 				return -ENOMEM;
 		}

@@ -181,6 +181,7 @@ extern long kshim_allocs;
 extern long kshim_live_allocs;
 #define kmalloc(s, g) kshim_alloc((s), false, (g))
 #define kzalloc(s, g) kshim_alloc((s), true, (g))
+#define kzalloc_obj(p, g) ((typeof(p) *)kzalloc(sizeof(p), (g)))
 #define kcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true, (g))
 #define kvcalloc(n, s, g) kshim_alloc((size_t)(n) * (s), true, (g))
 #define kvzalloc(s, g) kshim_alloc((s), true, (g))
