@@ -200,6 +200,29 @@ step_bisect() {
 	)
 }
 
+# kunit.py of 7.3 starts QEMU with "-accel kvm -accel hvf -accel tcg"; where
+# /dev/kvm exists but cannot run "-cpu max" (nested KVM: "failed to set MSR
+# 0x10a"), QEMU aborts before the kernel prints anything.  Run every kernel
+# under TCG, as 6.12's kunit.py does: a qemu-system-x86_64 first in PATH
+# that drops the -accel options.  Prints the directory to put in PATH.
+qemu_tcg_dir() {
+	local dir=$KBUILD_DIR/qemu-tcg qemu
+	qemu=$(command -v qemu-system-x86_64) || return 1
+	mkdir -p "$dir" || return 1
+	cat > "$dir/qemu-system-x86_64" <<EOF
+#!/bin/bash
+args=()
+while [ \$# -gt 0 ]; do
+	case "\$1" in
+	-accel) shift 2 ;;
+	*) args+=("\$1"); shift ;;
+	esac
+done
+exec $qemu "\${args[@]}"
+EOF
+	chmod +x "$dir/qemu-system-x86_64" && echo "$dir"
+}
+
 # KUnit configurations: build (lib/.kunitconfig, plus options), boot
 # arguments.  One build serves THP never (the fallback work runs recovery)
 # and always (khugepaged); a second one runs beside the CPA self-test
@@ -207,7 +230,8 @@ step_bisect() {
 KUNIT_RUNS="base:transparent_hugepage=never base:transparent_hugepage=always cpa_debug:transparent_hugepage=always"
 
 step_kunit() {
-	local run cfg args build log rc=0 seen=""
+	local run cfg args build log rc=0 seen="" qdir
+	qdir=$(qemu_tcg_dir) || { echo "no qemu-system-x86_64"; return 1; }
 	for run in $KUNIT_RUNS; do
 		cfg=${run%%:*}
 		args=${run#*:}
@@ -216,7 +240,7 @@ step_kunit() {
 		say "kunit ($cfg, $args)"
 		local extra=()
 		[ "$cfg" = cpa_debug ] && extra=(--kconfig_add CONFIG_CPA_DEBUG=y)
-		(cd "$SRC" &&
+		(cd "$SRC" && export PATH="$qdir:$PATH" &&
 		 if [ "${seen#*" $cfg "}" = "$seen" ]; then
 			python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
 				--kunitconfig=lib/.kunitconfig "${extra[@]}" \
