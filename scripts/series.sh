@@ -146,8 +146,12 @@ cmd_gen() {
 	head=$(cmd_commits "$kver")
 	rm -rf "$out"
 	mkdir -p "$out"
+	# A fixed --abbrev: by default the length of the blob names on the
+	# "index" lines grows with the number of objects git counts in the
+	# repository (7 in a fresh, unpacked base tree, 9 once packed), so
+	# the same series would not give the same patches everywhere.
 	git -C "$src" format-patch -q --zero-commit --no-signature \
-		--cover-letter -o "$out" "base..$head"
+		--abbrev=9 --cover-letter -o "$out" "base..$head"
 	# The cover letter: our subject and text, the date of the last patch.
 	subject=$(head -1 "$REPO/kernel/$kver/cover-letter")
 	date=$(git -C "$src" log -1 --format=%aD "$head")
@@ -194,7 +198,8 @@ cmd_import() {
 			--diff-filter=A "$c" | sort)
 		excl=$(for f in $added; do printf " :(exclude)%s" "$f"; done)
 		name=$(git -C "$dir" format-patch -1 --start-number "$n" \
-			--zero-commit --no-signature -o "$dst" "$c" -- . $excl)
+			--zero-commit --no-signature --abbrev=9 -o "$dst" \
+			"$c" -- . $excl)
 		echo "$(basename "$name") $(echo $added)" >> "$dst/series"
 	done
 	echo "series.sh: imported $n patches into kernel/$kver"
