@@ -36,6 +36,9 @@ JOBS=${JOBS:-2}
 KUNIT_TIMEOUT=${KUNIT_TIMEOUT:-3600}
 # ccache outside the clone, so that later runs on the same machine are warm.
 export CCACHE_DIR=${CCACHE_DIR:-$HOME/.cache/rmp_sync-ccache}
+# Paths below the build directory are hashed relative to it, so that a
+# fresh clone (CI's is in another folder) hits what an earlier one cached.
+export CCACHE_BASEDIR=${CCACHE_BASEDIR:-$KBUILD_DIR}
 export GIT_COMMITTER_NAME="rmp_sync developers"
 export GIT_COMMITTER_EMAIL=rmp-sync@example.org
 KVERS=${KVER:-$(cd "$REPO/patches" && ls -d */ | tr -d /)}
