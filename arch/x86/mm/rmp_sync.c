@@ -775,7 +775,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 			e.assigned = !want;
 		if (e.assigned == want)
 			continue;
-		if (want && rs_pfn_leaked(rs, pfn + i)) {
+		if (want && rs_range_leaked(rs, w, pfn + i, 1)) {
 			res = RMP_SYNC_COLLAPSE_LAYOUT;
 			trace_rmp_sync_collapse(pfn, PG_LEVEL_2M, res);
 			goto refused;
