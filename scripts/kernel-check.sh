@@ -53,6 +53,14 @@ while [ $# -gt 0 ]; do
 done
 STEPS=${*:-deps tree series bisect kunit checkpatch}
 
+# One kernel build at a time on this machine (2 cores): a second
+# kernel-check (another worktree, a helper) waits here for the first.
+if [ -z "${RMP_SYNC_KBUILD_LOCKED:-}" ]; then
+	exec 9>/tmp/rmp_sync-kbuild.lock
+	flock 9
+	export RMP_SYNC_KBUILD_LOCKED=1
+fi
+
 failed=()
 say() { printf '\n=== %s: %s\n' "$KV" "$*"; }
 
