@@ -20,6 +20,11 @@
 #              booted with THP "never" (the fallback work runs recovery)
 #              and "always" (khugepaged), and one with CONFIG_CPA_DEBUG
 #              (the CPA self-test changes the direct map meanwhile)
+#   system     scripts/system-check.sh: the kunit step's base build booted
+#              as a software-SNP debug host (rmp_sync.sw_host=4G) with a
+#              small initramfs: sysfs ABI and knobs, traces replayed into
+#              the kernel against rmp-sync-sim, ptdump recount, tracepoint
+#              record -> replay round trip, THP hand-over, dmesg
 #   checkpatch checkpatch.pl --strict (that tree's) on every patch and on
 #              every new C file
 #
@@ -51,7 +56,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-STEPS=${*:-deps tree series bisect kunit checkpatch}
+STEPS=${*:-deps tree series bisect kunit system checkpatch}
 
 # One kernel build at a time on this machine (2 cores): a second
 # kernel-check (another worktree, a helper) waits here for the first.
@@ -298,6 +303,14 @@ step_kunit() {
 		[ $rc -eq 0 ] || { grep -B2 -A20 "EXPECTATION FAILED\|ASSERTION FAILED" "$log" | head -60; break; }
 	done
 	return $rc
+}
+
+# The whole system in QEMU on the kunit step's base build: sysfs ABI and
+# knobs, trace replay against the simulator, ptdump recount, tracepoint
+# round trip, THP hand-over, dmesg (scripts/system-check.sh).
+step_system() {
+	say "system (scripts/system-check.sh)"
+	KBUILD_DIR=$KBUILD_DIR "$REPO/scripts/system-check.sh" --kver "$KV"
 }
 
 step_checkpatch() {
