@@ -106,7 +106,7 @@ sys_boot() {
 	sys_cpio "$root" "$out/initramfs.cpio" || return 1
 	rm -f "$out/console.log" "$out/data.raw"
 	t0=$(date +%s.%N)
-	timeout "$SYS_BOOT_TIMEOUT" qemu-system-x86_64 -nodefaults -no-reboot \
+	timeout --foreground "$SYS_BOOT_TIMEOUT" qemu-system-x86_64 -nodefaults -no-reboot \
 		-accel tcg -cpu max -smp 2 -m 16G -bios qboot.rom \
 		-display none -monitor none \
 		-serial "file:$out/console.log" -serial "file:$out/data.raw" \
