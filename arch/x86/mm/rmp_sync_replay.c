@@ -676,14 +676,20 @@ int rsr_apply(struct rsr_run *run, const struct rsr_op *op, u64 index)
  * @val: the value.
  *
  * Before the first operation this is the replay's configuration, as the
- * simulator's --set; later it is a sysfs write, which kicks the runner
- * when the knob can make a pass due earlier.
+ * simulator's --set, where "enabled" only decides for the rmp_sync policy;
+ * later it is a sysfs write, which kicks the runner when the knob can make
+ * a pass due earlier.
  *
  * Return: 0 or -EINVAL (out of range; nothing changed).
  */
 int rsr_set_knob(struct rsr_run *run, enum rmp_sync_knob knob, unsigned int val)
 {
-	int ret = rmp_sync_set_knob(run->rs, knob, val);
+	int ret;
+
+	if (!run->started && knob == RMP_SYNC_KNOB_ENABLED &&
+	    run->policy != RSR_RMP_SYNC)
+		return 0;
+	ret = rmp_sync_set_knob(run->rs, knob, val);
 
 	if (!ret && run->started && knob != RMP_SYNC_KNOB_COLLAPSE_PRIVATE &&
 	    knob != RMP_SYNC_KNOB_ENABLED)

@@ -272,10 +272,7 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		return PTR_ERR(rs);
 	}
 	rsr_run_start(&run.e, rs);
-	/* The knobs; "enabled" only decides for the rmp_sync policy. */
 	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++) {
-		if (k == RMP_SYNC_KNOB_ENABLED && policy != RSR_RMP_SYNC)
-			continue;
 		if (rsr_set_knob(&run.e, k, knobs[k]))
 			ret = 1;	/* validated by --set already */
 	}
