@@ -331,6 +331,9 @@ enum rmp_sync_driver {
 
 void rmp_sync_host_kick(void *unused);
 int rmp_sync_host_attach(struct rmp_sync *rs);
+int rmp_sync_host_attach_stepped(struct rmp_sync *rs, void (*kick)(void *priv),
+				 void *priv);
+int rmp_sync_host_step(struct rmp_sync_pass *pass, unsigned int *sleep_ms);
 void rmp_sync_host_detach(struct rmp_sync *rs);
 unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver);
 

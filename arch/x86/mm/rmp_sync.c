@@ -519,7 +519,6 @@ static int rs_psmash_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
 {
 	int ret = rs_rmp_insn(rs, rs_region_pfn(region), NULL);
 
-	trace_rmp_sync_psmash(rs_region_pfn(region), ret);
 	if (!ret)
 		*w = rs_set_state(rs, regions, region, *w, *w & ~RS_RMP_2M);
 	return ret;
@@ -885,6 +884,7 @@ again:
 	/* A 4K update inside a 2M RMP entry needs the entry smashed first. */
 	if (op->npages == 1 && (w & RS_RMP_2M)) {
 		ret = rs_psmash_locked(rs, regions, region, &w);
+		trace_rmp_sync_psmash(rs_region_pfn(region), false, ret);
 		if (ret)
 			goto out;
 	}
@@ -1025,8 +1025,10 @@ int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn)
 	int ret = -EINVAL;
 	u32 w;
 
-	if (!IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES))
-		return -EINVAL;
+	if (!IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES)) {
+		trace_rmp_sync_psmash(pfn, true, ret);
+		return ret;
+	}
 	percpu_down_read(&rs->resize);
 	regions = rs_regions(rs);
 	if (region >= regions->nr)
@@ -1039,6 +1041,7 @@ int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn)
 	mutex_unlock(lock);
 out_resize:
 	percpu_up_read(&rs->resize);
+	trace_rmp_sync_psmash(pfn, true, ret);
 	return ret;
 }
 

@@ -14,6 +14,13 @@
  * runs it; khugepaged_wake_kernel_work() and khugepaged's stop path are
  * ordered so that a kick racing with khugepaged stopping is never lost.
  *
+ * Stepped mode (the software-SNP debug host, rmp_sync_swhost.c): the
+ * caller owns the schedule and its clock.  rmp_sync_host_step() asks the
+ * same runner (khugepaged or the fallback work) for exactly one pass and
+ * waits for it; no pass runs otherwise, and a kick is handed to the
+ * caller's kick function, so a replay's passes happen at the same points
+ * of its history on every run.
+ *
  * Memory hotplug: hot-add grows the instance before the new memory can be
  * used (MEM_GOING_ONLINE); hot-remove resets the range's state once it is
  * offline (MEM_OFFLINE), before arch_remove_memory() frees its page tables
@@ -33,6 +40,7 @@
 #define pr_fmt(fmt) "rmp_sync: " fmt
 
 #include <linux/atomic.h>
+#include <linux/completion.h>
 #include <linux/jiffies.h>
 #include <linux/khugepaged.h>
 #include <linux/kobject.h>
@@ -57,12 +65,27 @@ static unsigned long rs_next_pass;
 static atomic_t rs_kicked;
 /* Passes each driver ran (rmp_sync_host_passes()). */
 static atomic_long_t rs_passes[RMP_SYNC_NR_DRIVERS];
+/*
+ * Stepped mode: rs_step_kick (set at attach, under rs_attach_lock) takes
+ * the kicks; rs_step_req asks for one pass, whose result (rs_step_sleep,
+ * rs_step_pass, written under rs_host_lock) is complete when rs_step_done
+ * is.  rmp_sync_host_step() callers are serialized by rs_step_lock.
+ */
+static void (*rs_step_kick)(void *priv);
+static void *rs_step_priv;
+static atomic_t rs_step_req;
+static unsigned int rs_step_sleep;
+static struct rmp_sync_pass rs_step_pass;
+static DECLARE_COMPLETION(rs_step_done);
+static DEFINE_MUTEX(rs_step_lock);
 
 static void rs_fallback_fn(struct work_struct *work);
 static DECLARE_DELAYED_WORK(rs_fallback_work, rs_fallback_fn);
 
 static bool rs_pass_due(void)
 {
+	if (READ_ONCE(rs_step_kick))
+		return atomic_read(&rs_step_req);
 	return atomic_read(&rs_kicked) ||
 	       (!READ_ONCE(rs_idle) &&
 		time_after_eq(jiffies, READ_ONCE(rs_next_pass)));
@@ -73,6 +96,8 @@ static unsigned long rs_sleep(void)
 {
 	long left;
 
+	if (READ_ONCE(rs_step_kick))
+		return atomic_read(&rs_step_req) ? 0 : MAX_SCHEDULE_TIMEOUT;
 	if (atomic_read(&rs_kicked))
 		return 0;
 	if (READ_ONCE(rs_idle))
@@ -93,6 +118,16 @@ static void rs_pass(enum rmp_sync_driver driver)
 	if (!rs_host || !rs_pass_due()) {
 		mutex_unlock(&rs_host_lock);
 		put_online_mems();
+		return;
+	}
+	if (rs_step_kick) {
+		atomic_set(&rs_step_req, 0);
+		memset(&rs_step_pass, 0, sizeof(rs_step_pass));
+		rs_step_sleep = rmp_sync_background(rs_host, &rs_step_pass);
+		atomic_long_inc(&rs_passes[driver]);
+		mutex_unlock(&rs_host_lock);
+		put_online_mems();
+		complete(&rs_step_done);
 		return;
 	}
 	/* Cleared first: a kick during the pass makes the next one due. */
@@ -120,7 +155,8 @@ static int rs_memory_notify(struct notifier_block *nb, unsigned long action,
 	int ret = 0;
 
 	mutex_lock(&rs_host_lock);
-	if (!rs_host)
+	/* A stepped instance (the software-SNP host) covers its window only. */
+	if (!rs_host || rs_step_kick)
 		goto out;
 	switch (action) {
 	case MEM_GOING_ONLINE:
@@ -179,6 +215,12 @@ static void rs_fallback_fn(struct work_struct *work)
  */
 void rmp_sync_host_kick(void *unused)
 {
+	void (*kick)(void *priv) = READ_ONCE(rs_step_kick);
+
+	if (kick) {
+		kick(rs_step_priv);
+		return;
+	}
 	atomic_set(&rs_kicked, 1);
 	rs_wake();
 }
@@ -337,6 +379,24 @@ static int rs_sysfs_create(void)
  */
 int rmp_sync_host_attach(struct rmp_sync *rs)
 {
+	return rmp_sync_host_attach_stepped(rs, NULL, NULL);
+}
+
+/**
+ * rmp_sync_host_attach_stepped() - rmp_sync_host_attach(), the schedule
+ *	owned by the caller.
+ * @rs: the instance.
+ * @kick: NULL for the normal schedule; else it takes every kick (of the
+ *	instance, if its config's kick is rmp_sync_host_kick(), and of sysfs
+ *	knob writes), and passes run only through rmp_sync_host_step().
+ * @priv: @kick's argument.
+ *
+ * Context: process context, may sleep.
+ * Return: as rmp_sync_host_attach().
+ */
+int rmp_sync_host_attach_stepped(struct rmp_sync *rs, void (*kick)(void *priv),
+				 void *priv)
+{
 	int ret = -EBUSY;
 
 	mutex_lock(&rs_attach_lock);
@@ -351,9 +411,12 @@ int rmp_sync_host_attach(struct rmp_sync *rs)
 		goto out;
 	}
 	mutex_lock(&rs_host_lock);
+	rs_step_priv = priv;
+	WRITE_ONCE(rs_step_kick, kick);
+	atomic_set(&rs_step_req, 0);
 	WRITE_ONCE(rs_host, rs);
 	WRITE_ONCE(rs_idle, true);
-	atomic_set(&rs_kicked, 1);	/* one pass looks at it */
+	atomic_set(&rs_kicked, !kick);	/* one pass looks at it */
 	mutex_unlock(&rs_host_lock);
 	khugepaged_set_kernel_work(&rs_khugepaged_work);
 	rs_wake();
@@ -380,6 +443,7 @@ void rmp_sync_host_detach(struct rmp_sync *rs)
 	WRITE_ONCE(rs_host, NULL);
 	WRITE_ONCE(rs_idle, true);
 	atomic_set(&rs_kicked, 0);
+	WRITE_ONCE(rs_step_kick, NULL);
 	mutex_unlock(&rs_host_lock);
 	cancel_delayed_work_sync(&rs_fallback_work);
 	unregister_memory_notifier(&rs_memory_nb);
@@ -396,4 +460,47 @@ void rmp_sync_host_detach(struct rmp_sync *rs)
 unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver)
 {
 	return atomic_long_read(&rs_passes[driver]);
+}
+
+/*
+ * How long rmp_sync_host_step() waits for the runner: a pass takes
+ * milliseconds; this only turns a runner that never comes (frozen, a bug)
+ * into an error instead of a hung replay.
+ */
+#define RS_STEP_TIMEOUT		(60 * HZ)
+
+/**
+ * rmp_sync_host_step() - run one pass of a stepped instance on its runner.
+ * @pass: the pass's figures.
+ * @sleep_ms: what rmp_sync_background() returned.
+ *
+ * Wakes khugepaged if it runs, the fallback work otherwise, and waits until
+ * it has run the pass.
+ *
+ * Context: process context, may sleep; not under get_online_mems().
+ * Return: 0, -ENODEV (no stepped instance attached) or -ETIMEDOUT.
+ */
+int rmp_sync_host_step(struct rmp_sync_pass *pass, unsigned int *sleep_ms)
+{
+	int ret = 0;
+
+	mutex_lock(&rs_step_lock);
+	if (!READ_ONCE(rs_host) || !READ_ONCE(rs_step_kick)) {
+		mutex_unlock(&rs_step_lock);
+		return -ENODEV;
+	}
+	reinit_completion(&rs_step_done);
+	atomic_set(&rs_step_req, 1);
+	rs_wake();
+	if (!wait_for_completion_timeout(&rs_step_done, RS_STEP_TIMEOUT)) {
+		atomic_set(&rs_step_req, 0);
+		ret = -ETIMEDOUT;
+	} else {
+		mutex_lock(&rs_host_lock);
+		*pass = rs_step_pass;
+		*sleep_ms = rs_step_sleep;
+		mutex_unlock(&rs_host_lock);
+	}
+	mutex_unlock(&rs_step_lock);
+	return ret;
 }

@@ -49,15 +49,22 @@ TRACE_EVENT(rmp_sync_collapse,
 		      __entry->pfn, __entry->level, __entry->result)
 );
 
-/* PSMASH of the 2M RMP entry at @pfn; @ret 0 or -errno. */
+/*
+ * PSMASH of the 2M RMP entry at @pfn: @requested by the caller
+ * (rmp_sync_psmash()), or the core's own before a 4K update inside the
+ * entry; @ret 0 or -errno.
+ */
 TRACE_EVENT(rmp_sync_psmash,
-	    TP_PROTO(u64 pfn, int ret),
-	    TP_ARGS(pfn, ret),
+	    TP_PROTO(u64 pfn, bool requested, int ret),
+	    TP_ARGS(pfn, requested, ret),
 	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(bool, requested)
 			     __field(int, ret)),
 	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->requested = requested;
 			   __entry->ret = ret;),
-	    TP_printk("pfn=0x%llx ret=%d", __entry->pfn, __entry->ret)
+	    TP_printk("pfn=0x%llx requested=%d ret=%d", __entry->pfn,
+		      __entry->requested, __entry->ret)
 );
 
 /* One recovery pass, explicit or @background. */
@@ -164,6 +171,43 @@ TRACE_EVENT(rmp_sync_resync,
 	    TP_printk("pfn=0x%llx old=%u new=%u",
 		      __entry->pfn, __entry->old, __entry->new)
 );
+
+#if IS_ENABLED(CONFIG_RMP_SYNC_SW_HOST)
+/*
+ * The software-SNP debug host (arch/x86/mm/rmp_sync_swhost.c) replays a
+ * history whose clock and host writes are its own; these record them, so
+ * that a recording converts back into the history that was replayed.
+ */
+
+/* The replay's clock advanced by @ms milliseconds ("tick"). */
+TRACE_EVENT(rmp_sync_sw_tick,
+	    TP_PROTO(u64 ms),
+	    TP_ARGS(ms),
+	    TP_STRUCT__entry(__field(u64, ms)),
+	    TP_fast_assign(__entry->ms = ms;),
+	    TP_printk("ms=%llu", __entry->ms)
+);
+
+/* A host write to @pfn through the direct map: 0, or -EFAULT (RMP #PF). */
+TRACE_EVENT(rmp_sync_sw_write,
+	    TP_PROTO(u64 pfn, int ret),
+	    TP_ARGS(pfn, ret),
+	    TP_STRUCT__entry(__field(u64, pfn)
+			     __field(int, ret)),
+	    TP_fast_assign(__entry->pfn = pfn;
+			   __entry->ret = ret;),
+	    TP_printk("pfn=0x%llx ret=%d", __entry->pfn, __entry->ret)
+);
+
+/* Recovery ran until nothing was pending ("quiesce"). */
+TRACE_EVENT(rmp_sync_sw_quiesce,
+	    TP_PROTO(u64 now_ms),
+	    TP_ARGS(now_ms),
+	    TP_STRUCT__entry(__field(u64, now_ms)),
+	    TP_fast_assign(__entry->now_ms = now_ms;),
+	    TP_printk("now_ms=%llu", __entry->now_ms)
+);
+#endif /* CONFIG_RMP_SYNC_SW_HOST */
 
 #endif /* _TRACE_RMP_SYNC_H */
 

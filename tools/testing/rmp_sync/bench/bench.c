@@ -1132,27 +1132,27 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 
 	t0 = bench_ns();
 	for (i = 0; i < t->nr; i++) {
-		const struct sim_op *op = &t->ops[i];
+		const struct rsr_op *op = &t->ops[i];
 		int ret = 0;
 
 		switch (op->kind) {
-		case SIM_OP_PRIVATE:
+		case RSR_OP_PRIVATE:
 			ret = rmp_sync_make_private(rs, op->arg, op->gpa, op->level,
-						    op->n, op->flags & SIM_OP_IMMUTABLE);
+						    op->n, op->flags & RSR_OP_IMMUTABLE);
 			break;
-		case SIM_OP_SHARED:
+		case RSR_OP_SHARED:
 			ret = rmp_sync_make_shared(rs, op->arg, op->level);
 			break;
-		case SIM_OP_PSMASH:
+		case RSR_OP_PSMASH:
 			ret = rmp_sync_psmash(rs, op->arg);
 			break;
-		case SIM_OP_LEAK:
+		case RSR_OP_LEAK:
 			ret = rmp_sync_leak_pages(rs, op->arg, op->n);
 			break;
-		case SIM_OP_WRITE:
+		case RSR_OP_WRITE:
 			emu_write(h, i % 2, op->arg);
 			break;
-		case SIM_OP_TICK: {
+		case RSR_OP_TICK: {
 			u64 target = clk.now + op->arg;
 
 			while (recovery && !clk.idle && clk.next_pass <= target) {
@@ -1170,7 +1170,7 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 			clk.now = target;
 			break;
 		}
-		case SIM_OP_QUIESCE:
+		case RSR_OP_QUIESCE:
 			do {
 				ret = rmp_sync_recover(rs, budget, true, &pass);
 				passes++;

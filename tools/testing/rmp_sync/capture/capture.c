@@ -191,7 +191,7 @@ static int cap_placement(int argc, char **argv)
 				return cap_usage_err("--source %s: gmem or anon", optarg);
 			break;
 		case 'S':
-			if (sim_parse_size(optarg, &size) || !size ||
+			if (rsr_parse_size(optarg, &size) || !size ||
 			    size % 4096 || size > (64ULL << 30))
 				return cap_usage_err("--size %s: a multiple of 4K, at most 64G", optarg);
 			break;
@@ -677,12 +677,12 @@ static int cap_ev_cmp(const void *a, const void *b)
 	return 0;
 }
 
-static int cap_emit_op(struct sim_trace *t, enum sim_op_kind kind, u64 pfn,
+static int cap_emit_op(struct sim_trace *t, enum rsr_op_kind kind, u64 pfn,
 		       u8 level, u32 n, u64 gpa, bool immutable)
 {
-	struct sim_op op = {
+	struct rsr_op op = {
 		.kind = kind, .arg = pfn, .level = level, .n = n, .gpa = gpa,
-		.flags = immutable ? SIM_OP_IMMUTABLE : 0,
+		.flags = immutable ? RSR_OP_IMMUTABLE : 0,
 	};
 
 	op.line = t->nr + SIM_EMIT_FIRST_LINE;
@@ -704,11 +704,11 @@ static void cap_track(struct cap_set *s, struct sim_trace *pro, const struct cap
 			/* First sight, and the recording gives it back. */
 			if (e->fn == CAP_PSMASH || e->level == PG_LEVEL_2M) {
 				if (!i)
-					cap_emit_op(pro, SIM_OP_PRIVATE, e->pfn, PG_LEVEL_2M,
+					cap_emit_op(pro, RSR_OP_PRIVATE, e->pfn, PG_LEVEL_2M,
 						    1, e->pfn << 12, false);
 				(*prologue)++;
 			} else if (e->fn != CAP_LEAK) {
-				cap_emit_op(pro, SIM_OP_PRIVATE, e->pfn + i, PG_LEVEL_4K,
+				cap_emit_op(pro, RSR_OP_PRIVATE, e->pfn + i, PG_LEVEL_4K,
 					    1, (e->pfn + i) << 12, false);
 				(*prologue)++;
 			}
@@ -743,7 +743,7 @@ static int cap_convert(int argc, char **argv)
 	while ((opt = getopt_long(argc, argv, "o:", lo, NULL)) != -1) {
 		switch (opt) {
 		case 'm':
-			if (sim_parse_size(optarg, &mem) || !mem ||
+			if (rsr_parse_size(optarg, &mem) || !mem ||
 			    mem % (2ULL << 20) || mem > SIM_MAX_MEM)
 				return cap_usage_err("--mem %s: a nonzero multiple of 2M, at most 4T",
 						     optarg);
@@ -789,22 +789,22 @@ static int cap_convert(int argc, char **argv)
 		kept++;
 		cap_track(&set, &pro, e, &prologue);
 		if (ms > now_ms) {
-			ret = cap_emit_op(&t, SIM_OP_TICK, ms - now_ms, 0, 0, 0, false);
+			ret = cap_emit_op(&t, RSR_OP_TICK, ms - now_ms, 0, 0, 0, false);
 			now_ms = ms;
 		}
 		switch (e->fn) {
 		case CAP_PRIVATE:
-			ret = cap_emit_op(&t, SIM_OP_PRIVATE, e->pfn, e->level,
+			ret = cap_emit_op(&t, RSR_OP_PRIVATE, e->pfn, e->level,
 					  e->asid, e->gpa, e->immutable);
 			break;
 		case CAP_SHARED:
-			ret = cap_emit_op(&t, SIM_OP_SHARED, e->pfn, e->level, 0, 0, false);
+			ret = cap_emit_op(&t, RSR_OP_SHARED, e->pfn, e->level, 0, 0, false);
 			break;
 		case CAP_PSMASH:
-			ret = cap_emit_op(&t, SIM_OP_PSMASH, e->pfn, 0, 0, 0, false);
+			ret = cap_emit_op(&t, RSR_OP_PSMASH, e->pfn, 0, 0, 0, false);
 			break;
 		case CAP_LEAK:
-			ret = cap_emit_op(&t, SIM_OP_LEAK, e->pfn, 0, e->npages, 0, false);
+			ret = cap_emit_op(&t, RSR_OP_LEAK, e->pfn, 0, e->npages, 0, false);
 			break;
 		default:
 			break;

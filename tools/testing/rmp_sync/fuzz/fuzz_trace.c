@@ -38,7 +38,7 @@ int LLVMFuzzerInitialize(int *argc, char ***argv)
 	return 0;
 }
 
-static bool fz_same(const struct sim_op *a, const struct sim_op *b)
+static bool fz_same(const struct rsr_op *a, const struct rsr_op *b)
 {
 	return a->kind == b->kind && a->arg == b->arg && a->gpa == b->gpa &&
 	       a->n == b->n && a->level == b->level && a->flags == b->flags;

@@ -16,6 +16,7 @@
 #include <limits.h>
 #include <pthread.h>
 #include <sched.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -46,6 +47,7 @@ typedef unsigned long long ull;
 #define __exit
 #define __read_mostly
 #define __must_check __attribute__((warn_unused_result))
+#define __printf(a, b)	__attribute__((format(printf, a, b)))
 #define __maybe_unused __attribute__((unused))
 #define __always_unused __attribute__((unused))
 #define __acquires(x)

@@ -213,7 +213,7 @@ static u64 c4_exp_ms(struct c4 *w, double per_hour)
 	return 1 + (u64)(-log(c4_unit(w)) * (double)MS_PER_HOUR / per_hour);
 }
 
-static void c4_emit(struct c4 *w, struct sim_op *op)
+static void c4_emit(struct c4 *w, struct rsr_op *op)
 {
 	if (w->err)
 		return;
@@ -223,9 +223,9 @@ static void c4_emit(struct c4 *w, struct sim_op *op)
 
 static void c4_private(struct c4 *w, u64 pfn, u32 asid, u64 gpa, bool immutable)
 {
-	struct sim_op op = {
-		.kind = SIM_OP_PRIVATE, .arg = pfn, .level = PG_LEVEL_4K,
-		.n = asid, .gpa = gpa, .flags = immutable ? SIM_OP_IMMUTABLE : 0,
+	struct rsr_op op = {
+		.kind = RSR_OP_PRIVATE, .arg = pfn, .level = PG_LEVEL_4K,
+		.n = asid, .gpa = gpa, .flags = immutable ? RSR_OP_IMMUTABLE : 0,
 	};
 
 	set_bit(pfn, w->assigned);
@@ -234,7 +234,7 @@ static void c4_private(struct c4 *w, u64 pfn, u32 asid, u64 gpa, bool immutable)
 
 static void c4_shared(struct c4 *w, u64 pfn)
 {
-	struct sim_op op = { .kind = SIM_OP_SHARED, .arg = pfn, .level = PG_LEVEL_4K };
+	struct rsr_op op = { .kind = RSR_OP_SHARED, .arg = pfn, .level = PG_LEVEL_4K };
 
 	clear_bit(pfn, w->assigned);
 	c4_emit(w, &op);
@@ -243,7 +243,7 @@ static void c4_shared(struct c4 *w, u64 pfn)
 static void c4_advance(struct c4 *w, u64 ms)
 {
 	if (ms > w->emitted_ms) {
-		struct sim_op op = { .kind = SIM_OP_TICK, .arg = ms - w->emitted_ms };
+		struct rsr_op op = { .kind = RSR_OP_TICK, .arg = ms - w->emitted_ms };
 
 		c4_emit(w, &op);
 		w->emitted_ms = ms;
@@ -585,7 +585,7 @@ static void c4_vm_stop(struct c4 *w, struct c4_vm *vm)
 	}
 	if (vm->fw_pfn != NONE) {
 		if (vm->fw_leak) {
-			struct sim_op op = { .kind = SIM_OP_LEAK, .arg = vm->fw_pfn, .n = 1 };
+			struct rsr_op op = { .kind = RSR_OP_LEAK, .arg = vm->fw_pfn, .n = 1 };
 
 			c4_emit(w, &op);	/* never freed */
 		} else {
@@ -603,7 +603,7 @@ static void c4_vm_stop(struct c4 *w, struct c4_vm *vm)
 
 static void c4_host_write(struct c4 *w)
 {
-	struct sim_op op = { .kind = SIM_OP_WRITE };
+	struct rsr_op op = { .kind = RSR_OP_WRITE };
 	unsigned int i, v;
 
 	if (c4_wbelow(w, 2)) {

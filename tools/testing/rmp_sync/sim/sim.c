@@ -33,22 +33,8 @@
 /* Values one --sweep may try. */
 #define SIM_MAX_SWEEP		32
 
-enum sim_policy { SIM_NONE, SIM_UPSTREAM, SIM_EAGER, SIM_RMP_SYNC, SIM_NR_POLICIES };
-
-static const char *const sim_policy_names[SIM_NR_POLICIES] = {
-	"none", "upstream", "eager", "rmp_sync",
-};
-
-/* The policy names, onto the core's modes. */
-static const enum rmp_sync_mode sim_policy_mode[SIM_NR_POLICIES] = {
-	[SIM_NONE]	= RMP_SYNC_MODE_NONE,
-	[SIM_UPSTREAM]	= RMP_SYNC_MODE_UPSTREAM,
-	[SIM_EAGER]	= RMP_SYNC_MODE_EAGER,
-	[SIM_RMP_SYNC]	= RMP_SYNC_MODE_DEFERRED,
-};
-
 struct sim_opts {
-	bool policies[SIM_NR_POLICIES];
+	bool policies[RSR_NR_POLICIES];
 	bool all;
 	u64 mem_bytes;
 	bool mem_given;
@@ -75,201 +61,30 @@ struct sim_sample {
 	u64 flushes;
 };
 
-/* Everything a run reports. */
+/* Everything a run reports: the engine's result, the host's, the series. */
 struct sim_result {
-	enum sim_policy policy;
-	u64 ops, rejected, collateral, writes_assigned;
-	struct rmp_sync_stats st;
+	enum rsr_policy policy;
+	struct rsr_result x;
 	struct emu_stats es;
-	u64 dm4k, dm2m, dm1g;	/* leaves now */
-	u64 split_now;		/* 2M regions mapped 4K now */
-	double avg_mixed, avg_split;
-	u64 leaked_regions;
-	u64 off_boot;		/* regions not at their boot level */
-	u64 off_boot_leaks;	/* ... other than what leaked pages force */
-	/* S5: most flushes background passes made in one clock second. */
-	unsigned int max_flushes_1s;
-	/* Most global TLB flushes, any cause, in one clock second. */
-	u64 max_flushes_any_1s;
-	/* What hurts the host: split regions wholly hypervisor-owned ... */
-	u64 split_unassigned_now;
-	double avg_split_unassigned;
-	/* ... and 1G ranges below 1G with no mixed or leaked region. */
-	u64 gb_blocked_now;
-	double avg_gb_blocked;
-	size_t state_bytes_start, state_bytes_end;
-	unsigned int knobs[RMP_SYNC_NR_KNOBS];	/* as the run ended */
-	int check;		/* rmp_sync_check() + emu_check() */
 	struct sim_sample *samples;
 	size_t nr_samples;
 };
 
-/* One replay in progress. */
+/* One replay in progress: the engine's run on an emulated host. */
 struct sim_run {
+	struct rsr_run e;
 	const struct sim_opts *o;
 	const struct sim_trace *t;
 	struct sim_result *r;
 	struct emu_host *h;
-	struct rmp_sync *rs;
-	bool recovery;		/* background passes run (rmp_sync policy) */
-	bool idle;		/* ... and wait for a kick */
-	u64 now_ms, next_pass_ms;
-	u64 flush_second;	/* clock second of flushes_1s */
-	unsigned int flushes_1s;
-	/* Integrals of regions_mixed/split over time or over operations. */
-	u64 sum_mixed, sum_split;
-	/*
-	 * Avoidable fragmentation, kept up to date per operation: RS_BAD
-	 * regions are mixed or hold leaked pages; RS_SU ones are mapped 4K
-	 * although all their pages are the hypervisor's (listed in su_list,
-	 * rechecked after a recovery pass collapsed something); gb_bad counts
-	 * the RS_BAD regions of each 1G range, gb_blocked the boot-1G ranges
-	 * mapped below 1G without one.
-	 */
-	u8 *rstate;
-	u64 *su_list;
-	size_t nr_su;
-	u64 nr_su_now;
-	u32 *gb_bad;
-	u8 *gb_state;
-	u64 nr_gb_blocked;
-	u64 sum_su, sum_gb;
-	/* Global flushes when the current clock second began. */
-	u64 fl_base;
 	u64 next_sample, sample_every;
 	bool progress;
 	int rejected_msgs;
 };
 
-static u64 sim_clock(void *priv)
+static double sim_avg(u64 milli)
 {
-	return ((struct sim_run *)priv)->now_ms;
-}
-
-/* The first candidate was queued: wake the background "thread" now. */
-static void sim_kick(void *priv)
-{
-	struct sim_run *run = priv;
-
-	/* As the kernel's runner: a kick makes a pass due now. */
-	if (run->idle || run->next_pass_ms > run->now_ms) {
-		run->idle = false;
-		run->next_pass_ms = run->now_ms;
-	}
-}
-
-#define RS_BAD		BIT(0)	/* mixed, or holds leaked pages */
-#define RS_SU		BIT(1)	/* mapped 4K, every page the hypervisor's */
-#define RS_LISTED	BIT(2)	/* in su_list */
-
-/* 1G range @gb: mapped below 1G though it booted 1G and holds no bad region. */
-static void sim_gb_recheck(struct sim_run *run, u64 gb)
-{
-	bool blocked = false;
-
-	if ((gb + 1) * RMP_SYNC_GB_PAGES <= (run->t->mem_bytes >> PAGE_SHIFT) &&
-	    !run->gb_bad[gb])
-		blocked = emu_level(run->h, gb * RMP_SYNC_GB_PAGES) < PG_LEVEL_1G;
-	if (blocked != !!run->gb_state[gb]) {
-		run->gb_state[gb] = blocked;
-		if (blocked)
-			run->nr_gb_blocked++;
-		else
-			run->nr_gb_blocked--;
-	}
-}
-
-/* Region @region after something may have changed it. */
-static void sim_region_recheck(struct sim_run *run, u64 region)
-{
-	struct rmp_sync_region_info info = {};
-	u8 *st = &run->rstate[region];
-	bool bad, su;
-
-	rmp_sync_region_info(run->rs, region * RP, &info);
-	bad = info.leaked || (info.assigned && info.assigned < RP);
-	su = !info.assigned && !info.leaked &&
-	     emu_level(run->h, region * RP) == PG_LEVEL_4K;
-	if (bad != !!(*st & RS_BAD)) {
-		*st ^= RS_BAD;
-		if (bad)
-			run->gb_bad[region / RMP_SYNC_GB_REGIONS]++;
-		else
-			run->gb_bad[region / RMP_SYNC_GB_REGIONS]--;
-	}
-	if (su != !!(*st & RS_SU)) {
-		*st ^= RS_SU;
-		if (su)
-			run->nr_su_now++;
-		else
-			run->nr_su_now--;
-	}
-	if (su && !(*st & RS_LISTED)) {
-		*st |= RS_LISTED;
-		run->su_list[run->nr_su++] = region;
-	}
-	sim_gb_recheck(run, region / RMP_SYNC_GB_REGIONS);
-}
-
-/* The regions an operation touched. */
-static void sim_op_recheck(struct sim_run *run, const struct sim_op *op)
-{
-	u64 first = op->arg / RP, last = first, region;
-
-	if (op->kind == SIM_OP_LEAK)
-		last = (op->arg + op->n - 1) / RP;
-	for (region = first; region <= last; region++)
-		sim_region_recheck(run, region);
-}
-
-/* After a pass collapsed something: every listed region and 1G range. */
-static void sim_recheck_all(struct sim_run *run)
-{
-	u64 nr = run->t->mem_bytes >> (PAGE_SHIFT + RMP_SYNC_REGION_SHIFT);
-	size_t i, j = 0;
-	u64 gb;
-
-	for (i = 0; i < run->nr_su; i++)
-		sim_region_recheck(run, run->su_list[i]);
-	for (i = 0; i < run->nr_su; i++) {
-		u64 region = run->su_list[i];
-
-		if (run->rstate[region] & RS_SU)
-			run->su_list[j++] = region;
-		else
-			run->rstate[region] &= ~RS_LISTED;
-	}
-	run->nr_su = j;
-	for (gb = 0; gb * RMP_SYNC_GB_REGIONS < nr; gb++)
-		sim_gb_recheck(run, gb);
-}
-
-/*
- * Global flushes, any cause, per clock second: @newsec when the clock is
- * about to leave the current second.
- */
-static void sim_flush_second(struct sim_run *run, bool newsec)
-{
-	struct emu_stats es;
-
-	emu_get_stats(run->h, &es);
-	run->r->max_flushes_any_1s = max(run->r->max_flushes_any_1s,
-					  es.flushes - run->fl_base);
-	if (newsec)
-		run->fl_base = es.flushes;
-}
-
-/* Current mixed and split region counts. */
-static void sim_state(struct sim_run *run, u64 *mixed, u64 *split)
-{
-	struct rmp_sync_stats st;
-	u64 p4k, p2m, p1g;
-
-	rmp_sync_get_stats(run->rs, &st);
-	emu_directmap(run->h, &p4k, &p2m, &p1g);
-	*mixed = st.regions_mixed;
-	/* The page tables' own word: every 4K leaf belongs to a split region. */
-	*split = p4k / RP;
+	return (double)milli / RSR_MILLI;
 }
 
 static void sim_sample(struct sim_run *run, u64 time_ms)
@@ -290,71 +105,74 @@ static void sim_sample(struct sim_run *run, u64 time_ms)
 	}
 	s = &r->samples[r->nr_samples++];
 	s->time_ms = time_ms;
-	s->ops = r->ops;
-	sim_state(run, &s->mixed, &s->split);
-	s->split_unassigned = run->nr_su_now;
-	s->gb_blocked = run->nr_gb_blocked;
+	s->ops = run->e.r.ops;
+	rsr_state(&run->e, &s->mixed, &s->split);
+	s->split_unassigned = run->e.nr_su_now;
+	s->gb_blocked = run->e.nr_gb_blocked;
 	emu_directmap(run->h, &s->dm4k, &s->dm2m, &s->dm1g);
 	emu_get_stats(run->h, &es);
 	s->flushes = es.flushes;
 }
 
-/*
- * Move the simulated clock to @to_ms.  The state since the last change
- * held over [now, to): add it to the time integrals, and take the samples
- * that fall in that interval.
- */
-static void sim_advance(struct sim_run *run, u64 to_ms)
-{
-	u64 mixed, split;
+/* ---- the emulated host, as the replay engine sees it ------------------- */
 
-	if (to_ms <= run->now_ms)
-		return;
-	sim_state(run, &mixed, &split);
-	run->sum_mixed += (to_ms - run->now_ms) * mixed;
-	run->sum_split += (to_ms - run->now_ms) * split;
-	run->sum_su += (to_ms - run->now_ms) * run->nr_su_now;
-	run->sum_gb += (to_ms - run->now_ms) * run->nr_gb_blocked;
-	sim_flush_second(run, to_ms / 1000 != run->now_ms / 1000);
+static struct sim_run *sim_run_of(void *host)
+{
+	return host;
+}
+
+static int sim_host_level(void *host, u64 pfn)
+{
+	return emu_level(sim_run_of(host)->h, pfn);
+}
+
+static void sim_host_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
+{
+	emu_directmap(sim_run_of(host)->h, p4k, p2m, p1g);
+}
+
+static int sim_host_write(void *host, unsigned int cpu, u64 pfn)
+{
+	return emu_write(sim_run_of(host)->h, cpu % SIM_NR_CPUS, pfn);
+}
+
+static bool sim_host_assigned(void *host, u64 pfn)
+{
+	struct rmp_sync_rmp_entry e;
+
+	if (rmp_sync_swrmp_ops.lookup(emu_rmp(sim_run_of(host)->h), pfn, &e))
+		return false;
+	return e.assigned;
+}
+
+static u64 sim_host_flushes(void *host)
+{
+	struct emu_stats es;
+
+	emu_get_stats(sim_run_of(host)->h, &es);
+	return es.flushes;
+}
+
+/* The background "thread": the pass runs right here, on the clock. */
+static unsigned int sim_host_pass(void *host, struct rmp_sync_pass *pass)
+{
+	return rmp_sync_background(sim_run_of(host)->e.rs, pass);
+}
+
+static int sim_host_check(void *host)
+{
+	return emu_check(sim_run_of(host)->h);
+}
+
+/* The clock moves to @to_ms: take the samples that fall before it. */
+static void sim_host_advance(void *host, u64 to_ms)
+{
+	struct sim_run *run = sim_run_of(host);
+
 	while (run->sample_every && run->next_sample <= to_ms) {
 		sim_sample(run, run->next_sample);
 		run->next_sample += run->sample_every;
 	}
-	run->now_ms = to_ms;
-}
-
-/*
- * "tick MS": the background pass runs as khugepaged or the fallback worker
- * would run it: rmp_sync_background() says how long to sleep, or that it is
- * idle until the next kick (sim_kick()); the clock is set to each pass's
- * own time.  The flushes of every clock second are counted for S5.
- */
-static void sim_tick(struct sim_run *run, u64 ms)
-{
-	u64 target = run->now_ms + ms;
-
-	while (run->recovery && !run->idle && run->next_pass_ms <= target) {
-		struct rmp_sync_pass pass;
-		unsigned int sleep_ms;
-
-		sim_advance(run, run->next_pass_ms);
-		sleep_ms = rmp_sync_background(run->rs, &pass);
-		if (pass.collapsed_2m || pass.collapsed_1g)
-			sim_recheck_all(run);
-		sim_flush_second(run, false);
-		if (run->flush_second != run->now_ms / 1000) {
-			run->flush_second = run->now_ms / 1000;
-			run->flushes_1s = 0;
-		}
-		run->flushes_1s += pass.flushes;
-		run->r->max_flushes_1s = max(run->r->max_flushes_1s, run->flushes_1s);
-		if (sleep_ms == RMP_SYNC_IDLE) {
-			run->idle = true;
-			break;
-		}
-		run->next_pass_ms = run->now_ms + sleep_ms;
-	}
-	sim_advance(run, target);
 }
 
 static const char *sim_errname(int err)
@@ -369,126 +187,32 @@ static const char *sim_errname(int err)
 	}
 }
 
-static const char *const sim_op_names[SIM_NR_OPS] = {
-	[SIM_OP_PRIVATE] = "private", [SIM_OP_SHARED] = "shared",
-	[SIM_OP_PSMASH] = "psmash", [SIM_OP_LEAK] = "leak",
-	[SIM_OP_WRITE] = "write", [SIM_OP_TICK] = "tick",
-	[SIM_OP_QUIESCE] = "quiesce",
-};
-
-/* Apply one operation; 1 if it was rejected, else 0. */
-static int sim_apply(struct sim_run *run, const struct sim_op *op, u64 index)
+static void sim_host_rejected(void *host, const struct rsr_op *op, int err)
 {
-	struct sim_result *r = run->r;
-	int ret = 0;
+	struct sim_run *run = sim_run_of(host);
+	const char *policy = rsr_policy_names[run->r->policy];
 
-	switch (op->kind) {
-	case SIM_OP_PRIVATE:
-		ret = rmp_sync_make_private(run->rs, op->arg, op->gpa, op->level,
-					    op->n, op->flags & SIM_OP_IMMUTABLE);
-		break;
-	case SIM_OP_SHARED:
-		ret = rmp_sync_make_shared(run->rs, op->arg, op->level);
-		break;
-	case SIM_OP_PSMASH:
-		ret = rmp_sync_psmash(run->rs, op->arg);
-		break;
-	case SIM_OP_LEAK:
-		ret = rmp_sync_leak_pages(run->rs, op->arg, op->n);
-		break;
-	case SIM_OP_WRITE: {
-		struct rmp_sync_rmp_entry e;
-		int w;
-
-		/* Who owns the page decides what a fault means. */
-		if (rmp_sync_swrmp_ops.lookup(emu_rmp(run->h), op->arg, &e))
-			e.assigned = false;
-		w = emu_write(run->h, index % SIM_NR_CPUS, op->arg);
-		if (e.assigned)
-			r->writes_assigned++;
-		else if (w == -EFAULT)
-			r->collateral++;
-		break;
-	}
-	case SIM_OP_TICK:
-		sim_tick(run, op->arg);
-		return 0;
-	case SIM_OP_QUIESCE:
-		while (rmp_sync_recover(run->rs,
-					run->o->knobs[RMP_SYNC_KNOB_REGIONS_TO_SCAN],
-					true, NULL) > 0)
-			;
-		sim_recheck_all(run);
-		break;
-	}
-	if (op->kind != SIM_OP_WRITE && op->kind != SIM_OP_QUIESCE)
-		sim_op_recheck(run, op);
-	sim_flush_second(run, false);
-	if (!ret)
-		return 0;
-	r->rejected++;
-	if (run->o->strict || run->rejected_msgs < SIM_MAX_REJECT_MSGS) {
+	if (run->o->strict || run->rejected_msgs < SIM_MAX_REJECT_MSGS)
 		fprintf(stderr, "%s:%u: %s: %s 0x%llx rejected (%s)\n",
-			run->t->name, op->line, sim_policy_names[r->policy],
-			sim_op_names[op->kind], (ull)op->arg, sim_errname(ret));
-	} else if (run->rejected_msgs == SIM_MAX_REJECT_MSGS) {
+			run->t->name, op->line, policy, rsr_op_names[op->kind],
+			(ull)op->arg, sim_errname(err));
+	else if (run->rejected_msgs == SIM_MAX_REJECT_MSGS)
 		fprintf(stderr, "%s: %s: more rejections, only counted\n",
-			run->t->name, sim_policy_names[r->policy]);
-	}
+			run->t->name, policy);
 	run->rejected_msgs++;
-	return 1;
 }
 
-/* Boot level of 1G range @gb (emu_create() with PSE and gbpages). */
-static int sim_boot_level(const struct sim_trace *t, u64 gb)
-{
-	return (gb + 1) * RMP_SYNC_GB_PAGES <= (t->mem_bytes >> PAGE_SHIFT) ?
-	       PG_LEVEL_1G : PG_LEVEL_2M;
-}
-
-/*
- * How far the direct map is from the boot layout, with and without the
- * allowance pages still assigned need: a region holding leaked pages, or
- * pages never given back (the IOMMU logs SNP_INIT makes firmware pages),
- * may stay 4K (it may be mixed forever), so the other regions of its 1G
- * range may be 2M leaves instead of one 1G leaf, but not 4K.
- */
-static void sim_layout(struct sim_run *run)
-{
-	u64 nr = run->t->mem_bytes >> (PAGE_SHIFT + RMP_SYNC_REGION_SHIFT);
-	struct sim_result *r = run->r;
-	u64 gb, region;
-
-	r->leaked_regions = r->off_boot = r->off_boot_leaks = 0;
-	for (gb = 0; gb * RMP_SYNC_GB_REGIONS < nr; gb++) {
-		u64 first = gb * RMP_SYNC_GB_REGIONS;
-		u64 last = min(nr, first + RMP_SYNC_GB_REGIONS);
-		int boot = sim_boot_level(run->t, gb);
-		bool leaked = false;
-
-		for (region = first; region < last; region++) {
-			struct rmp_sync_region_info info;
-
-			if (rmp_sync_region_info(run->rs, region * RP, &info))
-				continue;
-			if (info.leaked)
-				r->leaked_regions++;
-			if (info.leaked || info.assigned)
-				leaked = true;
-		}
-		for (region = first; region < last; region++) {
-			struct rmp_sync_region_info info = {};
-			int level = emu_level(run->h, region * RP);
-
-			rmp_sync_region_info(run->rs, region * RP, &info);
-			r->off_boot += level != boot;
-			if (!leaked)
-				r->off_boot_leaks += level != boot;
-			else if (!info.leaked && !info.assigned)
-				r->off_boot_leaks += level < PG_LEVEL_2M;
-		}
-	}
-}
+static const struct rsr_host_ops sim_host_ops = {
+	.level = sim_host_level,
+	.directmap = sim_host_directmap,
+	.write = sim_host_write,
+	.assigned = sim_host_assigned,
+	.flushes = sim_host_flushes,
+	.pass = sim_host_pass,
+	.check = sim_host_check,
+	.advance = sim_host_advance,
+	.rejected = sim_host_rejected,
+};
 
 static void sim_progress(struct sim_run *run, size_t i)
 {
@@ -496,24 +220,16 @@ static void sim_progress(struct sim_run *run, size_t i)
 
 	if (!run->progress || !step || i % step)
 		return;
-	fprintf(stderr, "\r%-9s %3zu%%", sim_policy_names[run->r->policy],
+	fprintf(stderr, "\r%-9s %3zu%%", rsr_policy_names[run->r->policy],
 		i / step);
-}
-
-static void sim_run_free(struct sim_run *run)
-{
-	free(run->rstate);
-	free(run->su_list);
-	free(run->gb_bad);
-	free(run->gb_state);
 }
 
 /*
  * Replay @t under @policy into @r.  Returns 0, 1 (--strict rejection or a
- * failed invariant check), or -ENOMEM.
+ * failed check), or -ENOMEM.
  */
 static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
-		      enum sim_policy policy, const unsigned int *knobs,
+		      enum rsr_policy policy, const unsigned int *knobs,
 		      struct sim_result *r)
 {
 	struct emu_config ec = {
@@ -525,49 +241,41 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
 		.rmp = &rmp_sync_swrmp_ops,
 		.dmap = &emu_dmap_ops,
-		.clock_ms = sim_clock,
-		.clock_priv = &run,
-		.kick = sim_kick,
-		.kick_priv = &run,
-		.mode = sim_policy_mode[policy],
+		.clock_ms = rsr_clock,
+		.clock_priv = &run.e,
+		.kick = rsr_kick,
+		.kick_priv = &run.e,
+		.mode = rsr_policy_mode[policy],
 		.collapse_delay_millisecs = knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
 		.defrag_1g = knobs[RMP_SYNC_KNOB_DEFRAG_1G],
 	};
+	struct rmp_sync *rs;
 	int ret = 0;
 	size_t i;
 	int k;
 
 	memset(r, 0, sizeof(*r));
 	r->policy = policy;
-	run.rstate = calloc(cfg.nr_pages / RP, 1);
-	run.su_list = calloc(cfg.nr_pages / RP, sizeof(*run.su_list));
-	run.gb_bad = calloc(cfg.nr_pages / RMP_SYNC_GB_PAGES + 1, sizeof(*run.gb_bad));
-	run.gb_state = calloc(cfg.nr_pages / RMP_SYNC_GB_PAGES + 1, 1);
+	if (rsr_run_init(&run.e, cfg.nr_pages, policy, &sim_host_ops, &run))
+		return -ENOMEM;
 	run.h = emu_create(&ec);
-	if (!run.h || !run.rstate || !run.su_list || !run.gb_bad || !run.gb_state) {
-		if (run.h)
-			emu_destroy(run.h);
-		sim_run_free(&run);
+	if (!run.h) {
+		rsr_run_free(&run.e);
 		return -ENOMEM;
 	}
 	cfg.rmp_priv = emu_rmp(run.h);
 	cfg.dmap_priv = run.h;
-	run.rs = rmp_sync_create(&cfg);
-	if (IS_ERR(run.rs)) {
+	rs = rmp_sync_create(&cfg);
+	if (IS_ERR(rs)) {
 		emu_destroy(run.h);
-		sim_run_free(&run);
-		return PTR_ERR(run.rs);
+		rsr_run_free(&run.e);
+		return PTR_ERR(rs);
 	}
-	/* The knobs; "enabled" only decides for the rmp_sync policy. */
+	rsr_run_start(&run.e, rs);
 	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++) {
-		if (k == RMP_SYNC_KNOB_ENABLED && policy != SIM_RMP_SYNC)
-			continue;
-		if (rmp_sync_set_knob(run.rs, k, knobs[k]))
+		if (rsr_set_knob(&run.e, k, knobs[k]))
 			ret = 1;	/* validated by --set already */
 	}
-	run.recovery = rmp_sync_get_mode(run.rs) == RMP_SYNC_MODE_DEFERRED;
-	run.idle = true;	/* nothing queued yet: the first kick wakes it */
-	r->state_bytes_start = rmp_sync_state_bytes(run.rs);
 	run.progress = isatty(STDERR_FILENO) && t->nr >= 100000;
 	/* Sample over the clock if it moves, else over the operations. */
 	if (t->duration_ms)
@@ -577,79 +285,39 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		run.next_sample = run.sample_every;
 
 	for (i = 0; i < t->nr; i++) {
-		r->ops++;
-		if (sim_apply(&run, &t->ops[i], i) && o->strict) {
+		if (rsr_apply(&run.e, &t->ops[i], i) && o->strict) {
 			ret = 1;
 			break;
 		}
-		if (!t->duration_ms) {
-			u64 mixed, split;
-			u64 every = max((size_t)1, t->nr / SIM_SAMPLES);
-
-			sim_state(&run, &mixed, &split);
-			run.sum_mixed += mixed;
-			run.sum_split += split;
-			run.sum_su += run.nr_su_now;
-			run.sum_gb += run.nr_gb_blocked;
-			if ((i + 1) % every == 0)
-				sim_sample(&run, 0);
-		}
+		if (!t->duration_ms &&
+		    (i + 1) % max((size_t)1, t->nr / SIM_SAMPLES) == 0)
+			sim_sample(&run, 0);
 		sim_progress(&run, i);
 	}
 	if (run.progress)
 		fprintf(stderr, "\r%-20s\r", "");
-	if (t->duration_ms || !r->ops || r->samples[r->nr_samples - 1].ops != r->ops)
-		sim_sample(&run, run.now_ms);
-
-	if (run.now_ms) {
-		r->avg_mixed = (double)run.sum_mixed / run.now_ms;
-		r->avg_split = (double)run.sum_split / run.now_ms;
-		r->avg_split_unassigned = (double)run.sum_su / run.now_ms;
-		r->avg_gb_blocked = (double)run.sum_gb / run.now_ms;
-	} else if (r->ops) {
-		r->avg_mixed = (double)run.sum_mixed / r->ops;
-		r->avg_split = (double)run.sum_split / r->ops;
-		r->avg_split_unassigned = (double)run.sum_su / r->ops;
-		r->avg_gb_blocked = (double)run.sum_gb / r->ops;
-	}
-	sim_flush_second(&run, false);
-	r->split_unassigned_now = run.nr_su_now;
-	r->gb_blocked_now = run.nr_gb_blocked;
-	rmp_sync_get_stats(run.rs, &r->st);
+	rsr_finish(&run.e);
+	if (t->duration_ms || !run.e.r.ops ||
+	    r->samples[r->nr_samples - 1].ops != run.e.r.ops)
+		sim_sample(&run, run.e.now_ms);
+	r->x = run.e.r;
 	emu_get_stats(run.h, &r->es);
-	r->state_bytes_end = rmp_sync_state_bytes(run.rs);
-	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++)
-		r->knobs[k] = rmp_sync_get_knob(run.rs, k);
-	emu_directmap(run.h, &r->dm4k, &r->dm2m, &r->dm1g);
-	r->split_now = r->dm4k / RP;
-	sim_layout(&run);
-	/* S1/S3 recount of the whole machine: the replay itself is checked. */
-	r->check = rmp_sync_check(run.rs, 0, cfg.nr_pages, true) ||
-		   emu_check(run.h);
-	if (r->check) {
+	if (r->x.check & RSR_CHECK_INVARIANT)
 		fprintf(stderr, "%s: %s: invariant check failed\n", t->name,
-			sim_policy_names[policy]);
-		ret = 1;
-	}
-	/* The core counts every global flush it causes; the host saw them. */
-	if (r->st.tlb_flushes != r->es.flushes) {
+			rsr_policy_names[policy]);
+	if (r->x.check & RSR_CHECK_FLUSHES)
 		fprintf(stderr, "%s: %s: core counted %llu flushes, the host saw %llu\n",
-			t->name, sim_policy_names[policy], (ull)r->st.tlb_flushes,
-			(ull)r->es.flushes);
-		r->check = 1;
-		ret = 1;
-	}
-	if (run.recovery &&
-	    r->max_flushes_1s > knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]) {
+			t->name, rsr_policy_names[policy], (ull)r->x.st.tlb_flushes,
+			(ull)r->x.flushes);
+	if (r->x.check & RSR_CHECK_S5)
 		fprintf(stderr, "%s: %s: S5: %u recovery flushes in one second, limit %u\n",
-			t->name, sim_policy_names[policy], r->max_flushes_1s,
-			knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]);
-		r->check = 1;
+			t->name, rsr_policy_names[policy], r->x.max_flushes_1s,
+			r->x.knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]);
+	if (r->x.check)
 		ret = 1;
-	}
-	rmp_sync_destroy(run.rs);
+	rmp_sync_destroy(rs);
 	emu_destroy(run.h);
-	sim_run_free(&run);
+	rsr_run_free(&run.e);
 	return ret;
 }
 
@@ -660,7 +328,7 @@ static void sim_vs_upstream(char *buf, size_t len, const struct sim_result *r,
 	unsigned int i;
 
 	for (i = 0; i < n; i++)
-		if (res[i].policy == SIM_UPSTREAM && res[i].es.flushes)
+		if (res[i].policy == RSR_UPSTREAM && res[i].es.flushes)
 			break;
 	if (i == n)
 		snprintf(buf, len, "-");
@@ -685,7 +353,7 @@ static void sim_print_gib(char *buf, size_t len, u64 kb)
 static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 			    const struct sim_result *res, unsigned int n)
 {
-	char cell[SIM_NR_POLICIES][32];
+	char cell[RSR_NR_POLICIES][32];
 	unsigned int i, row;
 
 	printf("rmp-sync-sim: %s, %llu MiB RAM, %zu operations, %.2f h simulated",
@@ -697,7 +365,7 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 		printf(", placement %s", o->placement);
 	printf("\n\n%-34s", "");
 	for (i = 0; i < n; i++)
-		printf("%16s", sim_policy_names[res[i].policy]);
+		printf("%16s", rsr_policy_names[res[i].policy]);
 	printf("\n");
 
 	for (row = 0; row < 31; row++) {
@@ -709,37 +377,37 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 			size_t l = sizeof(cell[i]);
 
 			switch (row) {
-			case 0: label = "operations"; snprintf(c, l, "%llu", (ull)r->ops); break;
-			case 1: label = "rejected"; snprintf(c, l, "%llu", (ull)r->rejected); break;
-			case 2: label = "collateral RMP faults"; snprintf(c, l, "%llu", (ull)r->collateral); break;
-			case 3: label = "host writes to assigned pages"; snprintf(c, l, "%llu", (ull)r->writes_assigned); break;
-			case 4: label = "2M regions"; snprintf(c, l, "%llu", (ull)r->st.regions_total); break;
-			case 5: label = "mixed now (lower bound)"; snprintf(c, l, "%llu", (ull)r->st.regions_mixed); break;
-			case 6: label = "split now (mapped 4K)"; snprintf(c, l, "%llu", (ull)r->split_now); break;
-			case 7: label = "split / mixed now"; sim_ratio(c, l, r->split_now, r->st.regions_mixed); break;
-			case 8: label = "avg mixed (time-weighted)"; snprintf(c, l, "%.1f", r->avg_mixed); break;
-			case 9: label = "avg split (time-weighted)"; snprintf(c, l, "%.1f", r->avg_split); break;
-			case 10: label = "avg split / avg mixed"; sim_ratio(c, l, r->avg_split, r->avg_mixed); break;
-			case 11: label = "DirectMap4k"; sim_print_gib(c, l, r->dm4k * 4); break;
-			case 12: label = "DirectMap2M"; sim_print_gib(c, l, r->dm2m * 2048); break;
-			case 13: label = "DirectMap1G"; sim_print_gib(c, l, r->dm1g << 20); break;
-			case 14: label = "splits (2M->4K)"; snprintf(c, l, "%llu", (ull)r->st.splits); break;
-			case 15: label = "collapses 2M / 1G"; snprintf(c, l, "%llu / %llu", (ull)r->st.collapses_2m, (ull)r->st.collapses_1g); break;
-			case 16: label = "PSMASH"; snprintf(c, l, "%llu", (ull)r->st.psmash); break;
+			case 0: label = "operations"; snprintf(c, l, "%llu", (ull)r->x.ops); break;
+			case 1: label = "rejected"; snprintf(c, l, "%llu", (ull)r->x.rejected); break;
+			case 2: label = "collateral RMP faults"; snprintf(c, l, "%llu", (ull)r->x.collateral); break;
+			case 3: label = "host writes to assigned pages"; snprintf(c, l, "%llu", (ull)r->x.writes_assigned); break;
+			case 4: label = "2M regions"; snprintf(c, l, "%llu", (ull)r->x.st.regions_total); break;
+			case 5: label = "mixed now (lower bound)"; snprintf(c, l, "%llu", (ull)r->x.st.regions_mixed); break;
+			case 6: label = "split now (mapped 4K)"; snprintf(c, l, "%llu", (ull)r->x.split_now); break;
+			case 7: label = "split / mixed now"; sim_ratio(c, l, r->x.split_now, r->x.st.regions_mixed); break;
+			case 8: label = "avg mixed (time-weighted)"; snprintf(c, l, "%.1f", sim_avg(r->x.avg_mixed_milli)); break;
+			case 9: label = "avg split (time-weighted)"; snprintf(c, l, "%.1f", sim_avg(r->x.avg_split_milli)); break;
+			case 10: label = "avg split / avg mixed"; sim_ratio(c, l, sim_avg(r->x.avg_split_milli), sim_avg(r->x.avg_mixed_milli)); break;
+			case 11: label = "DirectMap4k"; sim_print_gib(c, l, r->x.dm4k * 4); break;
+			case 12: label = "DirectMap2M"; sim_print_gib(c, l, r->x.dm2m * 2048); break;
+			case 13: label = "DirectMap1G"; sim_print_gib(c, l, r->x.dm1g << 20); break;
+			case 14: label = "splits (2M->4K)"; snprintf(c, l, "%llu", (ull)r->x.st.splits); break;
+			case 15: label = "collapses 2M / 1G"; snprintf(c, l, "%llu / %llu", (ull)r->x.st.collapses_2m, (ull)r->x.st.collapses_1g); break;
+			case 16: label = "PSMASH"; snprintf(c, l, "%llu", (ull)r->x.st.psmash); break;
 			case 17: label = "global TLB flushes (all)"; snprintf(c, l, "%llu", (ull)r->es.flushes); break;
-			case 18: label = "  of which recovery batches"; snprintf(c, l, "%llu", (ull)r->st.recovery_flushes); break;
-			case 19: label = "  most recovery flushes in 1 s"; snprintf(c, l, "%u", r->max_flushes_1s); break;
-			case 20: label = "back-offs / throttled passes"; snprintf(c, l, "%llu / %llu", (ull)r->st.backoffs, (ull)r->st.throttled); break;
-			case 21: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->st.leaked_pages, (ull)r->leaked_regions); break;
-			case 22: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->off_boot); break;
-			case 23: label = "  beyond what held pages force"; snprintf(c, l, "%llu", (ull)r->off_boot_leaks); break;
-			case 24: label = "state bytes (start, end)"; snprintf(c, l, "%zu, %zu", r->state_bytes_start, r->state_bytes_end); break;
+			case 18: label = "  of which recovery batches"; snprintf(c, l, "%llu", (ull)r->x.st.recovery_flushes); break;
+			case 19: label = "  most recovery flushes in 1 s"; snprintf(c, l, "%u", r->x.max_flushes_1s); break;
+			case 20: label = "back-offs / throttled passes"; snprintf(c, l, "%llu / %llu", (ull)r->x.st.backoffs, (ull)r->x.st.throttled); break;
+			case 21: label = "leaked pages / regions"; snprintf(c, l, "%llu / %llu", (ull)r->x.st.leaked_pages, (ull)r->x.leaked_regions); break;
+			case 22: label = "regions off boot layout"; snprintf(c, l, "%llu", (ull)r->x.off_boot); break;
+			case 23: label = "  beyond what held pages force"; snprintf(c, l, "%llu", (ull)r->x.off_boot_leaks); break;
+			case 24: label = "state bytes (start, end)"; snprintf(c, l, "%zu, %zu", r->x.state_bytes_start, r->x.state_bytes_end); break;
 			case 25: label = "tlb flushes / upstream's"; sim_vs_upstream(c, l, r, res, n); break;
-			case 26: label = "most flushes in 1 s (any cause)"; snprintf(c, l, "%llu", (ull)r->max_flushes_any_1s); break;
-			case 27: label = "split, all hypervisor's, now"; snprintf(c, l, "%llu", (ull)r->split_unassigned_now); break;
-			case 28: label = "  time-weighted avg"; snprintf(c, l, "%.1f", r->avg_split_unassigned); break;
-			case 29: label = "1G ranges blocked now"; snprintf(c, l, "%llu", (ull)r->gb_blocked_now); break;
-			case 30: label = "  time-weighted avg"; snprintf(c, l, "%.2f", r->avg_gb_blocked); break;
+			case 26: label = "most flushes in 1 s (any cause)"; snprintf(c, l, "%llu", (ull)r->x.max_flushes_any_1s); break;
+			case 27: label = "split, all hypervisor's, now"; snprintf(c, l, "%llu", (ull)r->x.split_unassigned_now); break;
+			case 28: label = "  time-weighted avg"; snprintf(c, l, "%.1f", sim_avg(r->x.avg_split_unassigned_milli)); break;
+			case 29: label = "1G ranges blocked now"; snprintf(c, l, "%llu", (ull)r->x.gb_blocked_now); break;
+			case 30: label = "  time-weighted avg"; snprintf(c, l, "%.2f", sim_avg(r->x.avg_gb_blocked_milli)); break;
 			}
 		}
 		printf("%-34s", label);
@@ -752,42 +420,12 @@ static void sim_print_table(const struct sim_opts *o, const struct sim_trace *t,
 static void sim_print_json_run(const struct sim_result *r, const struct sim_trace *t,
 			       bool flat)
 {
-	printf("{\"policy\": \"%s\", ", sim_policy_names[r->policy]);
-	if (flat)
-		printf("\"trace\": \"%s\", \"mem_bytes\": %llu, \"duration_ms\": %llu, ",
-		       t->name, (ull)t->mem_bytes, (ull)t->duration_ms);
-	printf("\"ops\": %llu, \"rejected\": %llu, \"collateral_rmp_faults\": %llu, "
-	       "\"host_writes_to_assigned\": %llu, \"regions_total\": %llu, "
-	       "\"regions_mixed\": %llu, \"regions_split\": %llu, "
-	       "\"directmap_4k_kb\": %llu, \"directmap_2m_kb\": %llu, "
-	       "\"directmap_1g_kb\": %llu, \"splits\": %llu, \"collapses_2m\": %llu, "
-	       "\"collapses_1g\": %llu, \"psmash\": %llu, \"tlb_flushes\": %llu, "
-	       "\"recovery_flushes\": %llu, \"avg_regions_mixed\": %.3f, "
-	       "\"avg_regions_split\": %.3f, \"leaked_pages\": %llu, "
-	       "\"leaked_regions\": %llu, \"regions_off_boot\": %llu, "
-	       "\"regions_off_boot_beyond_leaks\": %llu, \"backoffs\": %llu, "
-	       "\"throttled\": %llu, \"max_recovery_flushes_1s\": %u, "
-	       "\"state_bytes_start\": %zu, \"state_bytes_end\": %zu, "
-	       "\"collapse_delay_millisecs\": %u, \"collapse_private\": %u, "
-	       "\"regions_split_unassigned\": %llu, \"avg_regions_split_unassigned\": %.3f, "
-	       "\"gb_ranges_blocked\": %llu, \"avg_gb_ranges_blocked\": %.3f, "
-	       "\"max_flushes_in_1s\": %llu, \"check_ok\": %s}",
-	       (ull)r->ops, (ull)r->rejected, (ull)r->collateral,
-	       (ull)r->writes_assigned, (ull)r->st.regions_total,
-	       (ull)r->st.regions_mixed, (ull)r->split_now,
-	       (ull)r->dm4k * 4, (ull)r->dm2m * 2048, (ull)r->dm1g << 20,
-	       (ull)r->st.splits, (ull)r->st.collapses_2m, (ull)r->st.collapses_1g,
-	       (ull)r->st.psmash, (ull)r->es.flushes, (ull)r->st.recovery_flushes,
-	       r->avg_mixed, r->avg_split, (ull)r->st.leaked_pages,
-	       (ull)r->leaked_regions, (ull)r->off_boot, (ull)r->off_boot_leaks,
-	       (ull)r->st.backoffs, (ull)r->st.throttled, r->max_flushes_1s,
-	       r->state_bytes_start, r->state_bytes_end,
-	       r->knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
-	       r->knobs[RMP_SYNC_KNOB_COLLAPSE_PRIVATE],
-	       (ull)r->split_unassigned_now, r->avg_split_unassigned,
-	       (ull)r->gb_blocked_now, r->avg_gb_blocked,
-	       (ull)r->max_flushes_any_1s,
-	       r->check ? "false" : "true");
+	char buf[2048];
+
+	if (rsr_json(&r->x, r->policy, t->name, t->mem_bytes, flat, buf,
+		     sizeof(buf)) < 0)
+		strcpy(buf, "{}");
+	fputs(buf, stdout);
 }
 
 /*
@@ -830,7 +468,7 @@ static int sim_write_csv(const char *path, const struct sim_result *res,
 			const struct sim_sample *s = &res[i].samples[j];
 
 			fprintf(f, "%s,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu,%llu\n",
-				sim_policy_names[res[i].policy], (ull)s->time_ms,
+				rsr_policy_names[res[i].policy], (ull)s->time_ms,
 				(ull)s->ops, (ull)s->mixed, (ull)s->split,
 				(ull)s->dm4k * 4, (ull)s->dm2m * 2048,
 				(ull)s->dm1g << 20, (ull)s->flushes,
@@ -950,20 +588,20 @@ static int sim_plot(const char *path, const struct sim_trace *t,
 	fprintf(gp, "set key top left\nset grid\nset yrange [0:*]\n");
 	/* The policies first, the lower bound dashed on top of them. */
 	fprintf(gp, "plot '%s' index 0 using 1:2 with lines lw 1.5 title '%s'",
-		data, sim_policy_names[res[0].policy]);
+		data, rsr_policy_names[res[0].policy]);
 	for (i = 1; i < n; i++)
 		fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 title '%s'",
-			i, sim_policy_names[res[i].policy]);
+			i, rsr_policy_names[res[i].policy]);
 	fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 dt 2 lc rgb 'black' title 'mixed (lower bound)'",
 		n);
 	fprintf(gp, "\n");
 	fprintf(gp, "set title 'avoidable fragmentation: split regions whose 512 pages are all the hypervisor''s'\n");
 	fprintf(gp, "set ylabel 'regions'\n");
 	fprintf(gp, "plot '%s' index %u using 1:2 with lines lw 1.5 title '%s'",
-		data, n + 1, sim_policy_names[res[0].policy]);
+		data, n + 1, rsr_policy_names[res[0].policy]);
 	for (i = 1; i < n; i++)
 		fprintf(gp, ", '' index %u using 1:2 with lines lw 1.5 title '%s'",
-			n + 1 + i, sim_policy_names[res[i].policy]);
+			n + 1 + i, rsr_policy_names[res[i].policy]);
 	fprintf(gp, "\nunset multiplot\n");
 	return sim_gnuplot_close(gp, data);
 }
@@ -991,20 +629,20 @@ static void sim_print_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		const struct sim_result *r = &res[i];
 		char label[64];
 
-		if (r->policy == SIM_RMP_SYNC)
+		if (r->policy == RSR_RMP_SYNC)
 			snprintf(label, sizeof(label), "rmp_sync %s=%u", knob,
-				 r->knobs[o->sweep_knob]);
+				 r->x.knobs[o->sweep_knob]);
 		else
-			snprintf(label, sizeof(label), "%s", sim_policy_names[r->policy]);
-		sim_ratio(ratio, sizeof(ratio), r->avg_split, r->avg_mixed);
+			snprintf(label, sizeof(label), "%s", rsr_policy_names[r->policy]);
+		sim_ratio(ratio, sizeof(ratio), sim_avg(r->x.avg_split_milli), sim_avg(r->x.avg_mixed_milli));
 		printf("%-34s %12s %10.1f %10.2f %12llu %10.2f %10llu %10llu %8llu\n", label, ratio,
-		       r->avg_split_unassigned,
-		       res[0].avg_split_unassigned > 0 ?
-		       100 * r->avg_split_unassigned / res[0].avg_split_unassigned : 0.0,
+		       sim_avg(r->x.avg_split_unassigned_milli),
+		       sim_avg(res[0].x.avg_split_unassigned_milli) > 0 ?
+		       100 * sim_avg(r->x.avg_split_unassigned_milli) / sim_avg(res[0].x.avg_split_unassigned_milli) : 0.0,
 		       (ull)r->es.flushes,
 		       res[0].es.flushes ? (double)r->es.flushes / res[0].es.flushes : 0.0,
-		       (ull)r->st.recovery_flushes, (ull)r->st.backoffs,
-		       (ull)r->collateral);
+		       (ull)r->x.st.recovery_flushes, (ull)r->x.st.backoffs,
+		       (ull)r->x.collateral);
 	}
 }
 
@@ -1025,9 +663,9 @@ static int sim_plot_sweep(const struct sim_opts *o, const struct sim_trace *t,
 		const struct sim_result *r = &res[i];
 
 		fprintf(f, "%.4f %.4f %u\n", r->es.flushes / up,
-			res[0].avg_split_unassigned > 0 ?
-			100 * r->avg_split_unassigned / res[0].avg_split_unassigned : 0.0,
-			r->knobs[o->sweep_knob]);
+			sim_avg(res[0].x.avg_split_unassigned_milli) > 0 ?
+			100 * sim_avg(r->x.avg_split_unassigned_milli) / sim_avg(res[0].x.avg_split_unassigned_milli) : 0.0,
+			r->x.knobs[o->sweep_knob]);
 		if (i < 2)
 			fprintf(f, "\n\n");
 	}
@@ -1066,14 +704,14 @@ static void sim_print_sysfs(const struct sim_result *res, unsigned int n)
 	for (i = 0; i < n; i++) {
 		const struct sim_result *r = &res[i];
 
-		printf("# policy %s\n", sim_policy_names[r->policy]);
+		printf("# policy %s\n", rsr_policy_names[r->policy]);
 		for (k = 0; k < RMP_SYNC_NR_KNOBS; k++)
 			printf("/sys/kernel/mm/rmp_sync/%s: %u\n",
-			       rmp_sync_knobs[k].name, r->knobs[k]);
+			       rmp_sync_knobs[k].name, r->x.knobs[k]);
 		for (k = 0; k < rmp_sync_nr_counters; k++)
 			printf("/sys/kernel/mm/rmp_sync/%s: %llu\n",
 			       rmp_sync_counters[k].name,
-			       (ull)*(const u64 *)((const char *)&r->st +
+			       (ull)*(const u64 *)((const char *)&r->x.st +
 						   rmp_sync_counters[k].offset));
 	}
 }
@@ -1202,7 +840,7 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			policy = optarg;
 			break;
 		case 'm':
-			if (sim_parse_size(optarg, &o->mem_bytes) || !o->mem_bytes ||
+			if (rsr_parse_size(optarg, &o->mem_bytes) || !o->mem_bytes ||
 			    !IS_ALIGNED(o->mem_bytes, 2ULL << 20) ||
 			    o->mem_bytes > SIM_MAX_MEM)
 				return sim_bad_usage("--mem %s: a nonzero multiple of 2M, at most 4T",
@@ -1295,17 +933,17 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 			return sim_bad_usage("--sweep runs upstream, eager and rmp_sync; drop --policy");
 		if (o->csv)
 			return sim_bad_usage("--sweep does not write --csv");
-		o->policies[SIM_UPSTREAM] = o->policies[SIM_EAGER] = true;
-		o->policies[SIM_RMP_SYNC] = true;
+		o->policies[RSR_UPSTREAM] = o->policies[RSR_EAGER] = true;
+		o->policies[RSR_RMP_SYNC] = true;
 	} else if (!strcmp(policy, "all")) {
 		o->all = true;
-		for (i = 0; i < SIM_NR_POLICIES; i++)
+		for (i = 0; i < RSR_NR_POLICIES; i++)
 			o->policies[i] = true;
 	} else {
-		for (i = 0; i < SIM_NR_POLICIES; i++)
-			if (!strcmp(policy, sim_policy_names[i]))
+		for (i = 0; i < RSR_NR_POLICIES; i++)
+			if (!strcmp(policy, rsr_policy_names[i]))
 				break;
-		if (i == SIM_NR_POLICIES)
+		if (i == RSR_NR_POLICIES)
 			return sim_bad_usage("unknown policy '%s' (none, upstream, eager, rmp_sync, all)",
 					     policy);
 		o->policies[i] = true;
@@ -1324,7 +962,7 @@ static int sim_parse_args(int argc, char **argv, struct sim_opts *o)
 
 int main(int argc, char **argv)
 {
-	struct sim_result res[SIM_NR_POLICIES + SIM_MAX_SWEEP] = {};
+	struct sim_result res[RSR_NR_POLICIES + SIM_MAX_SWEEP] = {};
 	unsigned int knobs[RMP_SYNC_NR_KNOBS];
 	struct sim_opts o = {};
 	struct sim_placement pl = {};
@@ -1376,13 +1014,13 @@ int main(int argc, char **argv)
 
 	rcu_register_thread();
 	memcpy(knobs, o.knobs, sizeof(knobs));
-	for (i = 0; i < SIM_NR_POLICIES && !(status && o.strict); i++) {
+	for (i = 0; i < RSR_NR_POLICIES && !(status && o.strict); i++) {
 		if (!o.policies[i])
 			continue;
 		/* --sweep: upstream and eager as they are, rmp_sync per value */
-		runs = i == SIM_RMP_SYNC && o.nr_sweep ? o.nr_sweep : 1;
+		runs = i == RSR_RMP_SYNC && o.nr_sweep ? o.nr_sweep : 1;
 		for (v = 0; v < runs; v++) {
-			if (i == SIM_RMP_SYNC && o.nr_sweep)
+			if (i == RSR_RMP_SYNC && o.nr_sweep)
 				knobs[o.sweep_knob] = o.sweep_vals[v];
 			ret = sim_replay(&o, &t, i, knobs, &res[n++]);
 			if (ret < 0) {

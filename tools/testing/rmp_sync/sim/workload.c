@@ -167,14 +167,14 @@ static u64 wl_exp_ms(struct wl *w, double per_hour)
 	return 1 + (u64)(-log(wl_unit(w)) * (double)MS_PER_HOUR / per_hour);
 }
 
-static void wl_emit(struct wl *w, enum sim_op_kind kind, u64 arg, u8 level)
+static void wl_emit(struct wl *w, enum rsr_op_kind kind, u64 arg, u8 level)
 {
-	struct sim_op op = { .kind = kind, .arg = arg, .level = level };
+	struct rsr_op op = { .kind = kind, .arg = arg, .level = level };
 
 	if (w->err)
 		return;
 	op.line = w->t->nr + SIM_EMIT_FIRST_LINE;
-	if (kind == SIM_OP_LEAK)
+	if (kind == RSR_OP_LEAK)
 		op.n = 1;
 	w->err = sim_trace_add(w->t, &op);
 }
@@ -182,10 +182,10 @@ static void wl_emit(struct wl *w, enum sim_op_kind kind, u64 arg, u8 level)
 static void wl_private(struct wl *w, u64 pfn, u8 level, u32 asid, u64 gpa,
 		       bool immutable)
 {
-	struct sim_op op = {
-		.kind = SIM_OP_PRIVATE, .arg = pfn, .level = level,
+	struct rsr_op op = {
+		.kind = RSR_OP_PRIVATE, .arg = pfn, .level = level,
 		.n = asid, .gpa = gpa,
-		.flags = immutable ? SIM_OP_IMMUTABLE : 0,
+		.flags = immutable ? RSR_OP_IMMUTABLE : 0,
 	};
 	unsigned int i, n = level == PG_LEVEL_2M ? RP : 1;
 
@@ -203,14 +203,14 @@ static void wl_shared(struct wl *w, u64 pfn, u8 level)
 
 	for (i = 0; i < n; i++)
 		clear_bit(pfn + i, w->assigned);
-	wl_emit(w, SIM_OP_SHARED, pfn, level);
+	wl_emit(w, RSR_OP_SHARED, pfn, level);
 }
 
 /* Move the clock to @ms, as one tick. */
 static void wl_advance(struct wl *w, u64 ms)
 {
 	if (ms > w->emitted_ms) {
-		wl_emit(w, SIM_OP_TICK, ms - w->emitted_ms, 0);
+		wl_emit(w, RSR_OP_TICK, ms - w->emitted_ms, 0);
 		w->emitted_ms = ms;
 	}
 }
@@ -298,7 +298,7 @@ static u64 wl_convert(struct wl *w, struct wl_vm *vm, unsigned int idx,
 	u64 base = vm->r2m[idx] * RP;
 
 	if (!vm->smashed[idx] && explicit_psmash)
-		wl_emit(w, SIM_OP_PSMASH, base, 0);
+		wl_emit(w, RSR_OP_PSMASH, base, 0);
 	vm->smashed[idx] = true;
 	wl_shared(w, base + off, PG_LEVEL_4K);
 	return base + off;
@@ -420,7 +420,7 @@ static void wl_vm_stop(struct wl *w, struct wl_vm *vm)
 	if (vm->fw_pfn != ~0ULL) {
 		if (vm->fw_leak) {
 			/* Immutable: refused back, leaked; never freed. */
-			wl_emit(w, SIM_OP_LEAK, vm->fw_pfn, 0);
+			wl_emit(w, RSR_OP_LEAK, vm->fw_pfn, 0);
 		} else {
 			wl_shared(w, vm->fw_pfn, PG_LEVEL_4K);
 			wl_free_4k(w, vm->fw_pfn);
@@ -442,7 +442,7 @@ static void wl_host_write(struct wl *w)
 		v = wl_below(w, MAX_VMS);
 		for (i = 0; i < MAX_VMS; i++, v = (v + 1) % MAX_VMS) {
 			if (w->vms[v].live && w->vms[v].nr_ghcb) {
-				wl_emit(w, SIM_OP_WRITE,
+				wl_emit(w, RSR_OP_WRITE,
 					w->vms[v].ghcb[wl_below(w, w->vms[v].nr_ghcb)], 0);
 				return;
 			}
@@ -452,7 +452,7 @@ static void wl_host_write(struct wl *w)
 		u64 pfn = wl_below(w, w->nr_pages);
 
 		if (!test_bit(pfn, w->assigned)) {
-			wl_emit(w, SIM_OP_WRITE, pfn, 0);
+			wl_emit(w, RSR_OP_WRITE, pfn, 0);
 			return;
 		}
 	}
@@ -576,7 +576,7 @@ static int wl_flip_storm(struct wl *w, u64 end)
 			unsigned int off = (flips / n) % RP;
 			u64 pfn = wl_convert(w, vm, idx, off, false);
 
-			wl_emit(w, SIM_OP_WRITE, pfn, 0);
+			wl_emit(w, RSR_OP_WRITE, pfn, 0);
 			wl_private(w, pfn, PG_LEVEL_4K, vm->asid,
 				   wl_vm_gpa(vm, idx, off), false);
 		}
@@ -641,7 +641,7 @@ int sim_placement_load(const char *path, struct sim_placement *pl)
 		if (!strcmp(tok[0], "mem")) {
 			if (!first)
 				PL_ERR("mem after the first run");
-			if (n != 2 || sim_parse_size(tok[1], &pl->mem_bytes) ||
+			if (n != 2 || rsr_parse_size(tok[1], &pl->mem_bytes) ||
 			    !pl->mem_bytes)
 				PL_ERR("usage: mem SIZE");
 			first = false;

@@ -37,7 +37,7 @@ static inline void trace_rmp_sync_collapse(u64 pfn, int level, int result)
 	kshim_trace(KSHIM_TRACE_COLLAPSE);
 }
 
-static inline void trace_rmp_sync_psmash(u64 pfn, int ret)
+static inline void trace_rmp_sync_psmash(u64 pfn, bool requested, int ret)
 {
 	kshim_trace(KSHIM_TRACE_PSMASH);
 }
