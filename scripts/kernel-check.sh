@@ -251,7 +251,7 @@ KUNIT_RUNS="base:transparent_hugepage=never base:transparent_hugepage=always cpa
 # software-SNP host (rmp_sync.sw_host=), debugfs (the replay file),
 # the page-table dump, an initramfs and trace events.  Each must come
 # out =y in the .config (checked after the build).
-SYSTEM_KCONFIG=${SYSTEM_KCONFIG:-RMP_SYNC_SW_HOST DEBUG_FS PTDUMP_DEBUGFS BLK_DEV_INITRD FTRACE}
+SYSTEM_KCONFIG=${SYSTEM_KCONFIG:-RMP_SYNC_SW_HOST DEBUG_FS PTDUMP_DEBUGFS BLK_DEV_INITRD FTRACE ENABLE_DEFAULT_TRACERS}
 SYSTEM_KCONFIG_CHECK="$SYSTEM_KCONFIG TRACING EVENT_TRACING PTDUMP TRANSPARENT_HUGEPAGE X86_RMP_SYNC"
 
 # Every option of $SYSTEM_KCONFIG_CHECK is =y in build directory $1.
