@@ -194,7 +194,7 @@ while read -r i name p sets; do
 	k=$(sys_json "$D" "r$i")
 	[ -n "$k" ] || { failed "compare $name ($p): no JSON"; continue; }
 	# shellcheck disable=SC2086
-	(cd "$SYS_DIR" && sys_sim_json "$name" "$p" $sets) > "$WORK/s.json" ||
+	(cd "$SYS_DIR" && sys_sim_json "$name" "$p" $sets) > "$WORK/s.json" 2>/dev/null ||
 		{ failed "compare $name ($p): the simulator failed"; continue; }
 	echo "$k" > "$WORK/k.json"
 	if ! python3 "$SYS_DIR/jsoncmp.py" --label "$name ($p)" "$WORK/k.json" \
@@ -254,7 +254,7 @@ w1=$(runner runner1 worker) w2=$(runner runner2 worker)
 h=$(sys_json "$D" handover)
 echo "$h" > "$WORK/k.json"
 # shellcheck disable=SC2046
-(cd "$SYS_DIR" && sys_sim_json traces/handover.trace rmp_sync $(trace_sets "$HO")) > "$WORK/s.json"
+(cd "$SYS_DIR" && sys_sim_json traces/handover.trace rmp_sync $(trace_sets "$HO")) > "$WORK/s.json" 2>/dev/null
 if [ -z "$h" ] || [ -z "$k0" ] || [ -z "$k1" ] || [ -z "$w2" ]; then
 	failed "handover: missing JSON or runner counts"
 elif ! python3 "$SYS_DIR/jsoncmp.py" --label handover "$WORK/k.json" "$WORK/s.json"; then
