@@ -122,7 +122,9 @@ for i in "${!traces[@]}"; do
 done
 echo dmesg >> "$ROOT/plan"
 
-sys_boot "$BZ" "$ROOT" "$WORK/boot" "rmp_sync.sw_host=$window transparent_hugepage=$thp" ||
+# A copy: another kernel-check may rebuild the tree meanwhile.
+cp "$BZ" "$WORK/bzImage" || bad "cannot copy $BZ"
+sys_boot "$WORK/bzImage" "$ROOT" "$WORK/boot" "rmp_sync.sw_host=$window transparent_hugepage=$thp" ||
 	{ cp "$WORK/boot/console.log" /tmp/kernel-replay-console.log 2>/dev/null
 	  echo "kernel-replay.sh: boot failed (console: /tmp/kernel-replay-console.log)" >&2; exit 1; }
 DATA=$WORK/boot/data.log
