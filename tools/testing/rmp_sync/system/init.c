@@ -14,6 +14,7 @@
  *   CAT TAG LINE               a line of a file ("cat")
  *   PTDUMP TAG 4k=KB 2m=KB 1g=KB   the window recounted from ptdump
  *   INFO TEXT
+ *   TIME S CMD ARG             a command that took S > 0.5 s
  *   DONE N                     the plan ran; N checks failed
  *
  * Plan commands (arguments are single words unless said otherwise):
@@ -338,7 +339,7 @@ static int knob_read(const char *path, unsigned long long *v)
 static void cmd_knob(char **av, int ac)
 {
 	unsigned long long min, max, old, v;
-	const char *bad[8];
+	const char *bad[12];
 	char path[512], t[64], below[32], above[32];
 	int nbad = 0, i, ret, ok = 1;
 
@@ -381,7 +382,8 @@ static void cmd_knob(char **av, int ac)
 	bad[nbad++] = "abc";
 	bad[nbad++] = "1 2";
 	bad[nbad++] = "0x1";
-	bad[nbad++] = "";
+	bad[nbad++] = "\n";	/* (an empty write never reaches the store) */
+	bad[nbad++] = "5\n\n";
 	bad[nbad++] = "99999999999999999999";
 	for (i = 0; i < nbad; i++) {
 		unsigned long long before, after;
@@ -419,15 +421,22 @@ static int window(unsigned long long *base, unsigned long long *nr,
 
 	if (!buf)
 		return -errno;
+	/* strtoull: a direct-map address does not fit a signed %lli. */
 	p = strstr(buf, "base_pfn ");
-	if (p && sscanf(p + 9, "%lli", base) == 1)
+	if (p) {
+		*base = strtoull(p + 9, NULL, 0);
 		got++;
+	}
 	p = strstr(buf, "nr_pages ");
-	if (p && sscanf(p + 9, "%lli", nr) == 1)
+	if (p) {
+		*nr = strtoull(p + 9, NULL, 0);
 		got++;
+	}
 	p = strstr(buf, "vaddr ");
-	if (p && sscanf(p + 6, "%lli", vaddr) == 1)
+	if (p) {
+		*vaddr = strtoull(p + 6, NULL, 0);
 		got++;
+	}
 	free(buf);
 	return got == 3 ? 0 : -EINVAL;
 }
@@ -440,7 +449,7 @@ static int window(unsigned long long *base, unsigned long long *nr,
  */
 static void cmd_ptdump(char **av, int ac)
 {
-	unsigned long long base, nr, vaddr, start, end, bytes, lo, hi;
+	unsigned long long base = 0, nr = 0, vaddr = 0, start, end, bytes, lo, hi;
 	unsigned long long kb[3] = { 0, 0, 0 };
 	char *buf, *line, *save;
 
@@ -665,6 +674,7 @@ static void cmd_expect_dmesg(char **av, int ac)
 static void run_plan(const char *path)
 {
 	char *plan = slurp(path, NULL), *line, *save;
+	double t0;
 
 	if (!plan) {
 		fail("no plan %s: %s", path, strerror(errno));
@@ -681,6 +691,7 @@ static void run_plan(const char *path)
 		av[ac] = NULL;
 		if (!ac || av[0][0] == '#')
 			continue;
+		t0 = elapsed();
 		if (!strcmp(av[0], "replay"))
 			cmd_replay(av, ac, 0);
 		else if (!strcmp(av[0], "replay_bad"))
@@ -711,6 +722,10 @@ static void run_plan(const char *path)
 			say("INFO %s", ac > 1 ? av[1] : "");
 		else
 			fail("unknown plan command '%s'", av[0]);
+		/* Where the time goes (TCG): every command over 0.5 s. */
+		if (elapsed() - t0 > 0.5)
+			say("TIME %.2f %s %s", elapsed() - t0, av[0],
+			    ac > 1 ? av[1] : "");
 	}
 	free(plan);
 }
