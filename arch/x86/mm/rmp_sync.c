@@ -59,6 +59,7 @@
 #include <linux/string.h>
 #include <linux/time64.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/rmp_sync.h>
@@ -207,17 +208,17 @@ struct rmp_sync {
 };
 
 /*
- * should_fail()-style allocation fault injection for the tests (KUnit in
- * QEMU and userspace): armed with rmp_sync_fault_arm(), the Nth allocation
- * the core makes fails.  Disarmed, it costs one load per allocation.
+ * The failure point of the core's allocations (<linux/rmp_sync_swrmp.h>),
+ * for the tests: armed with rmp_sync_fault_arm(), the Nth allocation the
+ * core makes fails.  Disarmed, it costs one load per allocation.
  */
-struct rmp_sync_fault rmp_sync_alloc_fault;
+struct rmp_sync_fault_attr rmp_sync_alloc_fault;
 
 static bool rs_fail_alloc(void)
 {
 	int err;
 
-	return rmp_sync_fault_hit(&rmp_sync_alloc_fault, &err);
+	return rmp_sync_should_fail(&rmp_sync_alloc_fault, &err);
 }
 
 /* Names, ranges and defaults of the knobs: sysfs and the simulator use it. */
@@ -504,8 +505,8 @@ static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
 	}
 
 	if (ret) {
-		pr_warn_ratelimited("%s failed for PFN 0x%llx: status %d\n",
-				    st ? "RMPUPDATE" : "PSMASH",
+		pr_warn_ratelimited("%s: %s failed for PFN 0x%llx: status %d\n",
+				    rs->cfg.rmp->name, st ? "RMPUPDATE" : "PSMASH",
 				    (unsigned long long)pfn, ret);
 		return rs_rmp_errno(ret);
 	}
@@ -561,8 +562,8 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 			set_bit(region / RMP_SYNC_GB_REGIONS, regions->gb_pending);
 	}
 	if (ret) {
-		pr_warn_ratelimited("cannot split direct map at PFN 0x%llx: %d\n",
-				    (unsigned long long)pfn, ret);
+		pr_warn_ratelimited("%s: cannot split at PFN 0x%llx: %d\n",
+				    rs->cfg.dmap->name, (unsigned long long)pfn, ret);
 		return ret;
 	}
 	if (old_level == PG_LEVEL_NONE)
@@ -1476,9 +1477,10 @@ static void rs_free_regions(struct rmp_sync_regions *regions)
 
 static bool rs_ops_valid(const struct rmp_sync_config *cfg)
 {
-	return cfg->rmp && cfg->rmp->update && cfg->rmp->psmash &&
-	       cfg->rmp->lookup && cfg->dmap && cfg->dmap->level &&
-	       cfg->dmap->split && cfg->dmap->collapse && cfg->dmap->flush;
+	return cfg->rmp && cfg->rmp->name && cfg->rmp->update &&
+	       cfg->rmp->psmash && cfg->rmp->lookup && cfg->dmap &&
+	       cfg->dmap->name && cfg->dmap->level && cfg->dmap->split &&
+	       cfg->dmap->collapse && cfg->dmap->flush;
 }
 
 /**

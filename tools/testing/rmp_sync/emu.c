@@ -85,7 +85,7 @@ struct emu_host {
 	struct emu_pt *deferred;	/* detached, freed by the next flush */
 	unsigned long nr_leaves[PG_LEVEL_NUM];
 	struct emu_cpu *cpus;
-	struct rmp_sync_fault faults[EMU_NR_FAULTS];
+	struct rmp_sync_fault_attr faults[EMU_NR_FAULTS];
 	/* Statistics, relaxed atomics. */
 	u64 flushes, tables_alloc, tables_freed, last_fault_pfn;
 };
@@ -866,7 +866,7 @@ struct rmp_sync_swrmp *emu_rmp(struct emu_host *h)
  *
  * Return: the injector, to arm with rmp_sync_fault_arm().
  */
-struct rmp_sync_fault *emu_fault(struct emu_host *h, enum emu_fault_op op)
+struct rmp_sync_fault_attr *emu_fault(struct emu_host *h, enum emu_fault_op op)
 {
 	return &h->faults[op];
 }
@@ -886,7 +886,7 @@ static int emu_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 	bool changed;
 	int ret;
 
-	if (!nofail && rmp_sync_fault_hit(&h->faults[EMU_FAULT_SPLIT], &ret)) {
+	if (!nofail && rmp_sync_should_fail(&h->faults[EMU_FAULT_SPLIT], &ret)) {
 		*old_level = emu_level(h, pfn);
 		return ret;
 	}
@@ -909,7 +909,7 @@ static int emu_dmap_collapse(void *priv, u64 pfn, int level)
 	struct emu_host *h = priv;
 	int ret;
 
-	if (rmp_sync_fault_hit(&h->faults[EMU_FAULT_COLLAPSE], &ret))
+	if (rmp_sync_should_fail(&h->faults[EMU_FAULT_COLLAPSE], &ret))
 		return ret;
 	return emu_collapse(h, pfn, level);
 }

@@ -5,7 +5,7 @@
 # print the README "Reliability" figures as measured by this run (nothing
 # is hard-coded): the concurrency stress under ASan+UBSan and under TSan,
 # the fuzzers (corpus replay, then a bounded run), the KUnit fault sweep
-# and the hostile-input table.
+# and the bad-input table.
 #
 #   sh reliability.sh    (from tools/testing/rmp_sync; make reliability)
 #
@@ -40,16 +40,16 @@ $MAKE -s build/rmp-sync-test build/rmp-sync-stress >$LOG/build.log 2>&1 ||
 $MAKE -s OUT=build-tsan SAN=-fsanitize=thread build-tsan/rmp-sync-stress \
 	>>$LOG/build.log 2>&1 || { cat $LOG/build.log; fail "TSan build"; exit 1; }
 
-# ---- KUnit: fault sweep and hostile input (ASan+UBSan)
+# ---- KUnit: fault sweep and bad input (ASan+UBSan)
 build/rmp-sync-test -v -t rmp_sync_test_fault_sweep >$LOG/sweep.log 2>&1 ||
 	fail "fault sweep (see $LOG/sweep.log)"
 SWEEP_POINTS=$(grep -c 'fault sweep: .*: [0-9]* positions' $LOG/sweep.log)
 SWEEP_POS=$(sed -n 's/.*fault sweep: .*: \([0-9]*\) positions$/\1/p' $LOG/sweep.log |
 	awk '{ s += $1 } END { print s + 0 }')
 SWEEP_RES=$(tail -n 1 $LOG/sweep.log)
-build/rmp-sync-test -v -t rmp_sync_test_hostile_input >$LOG/hostile.log 2>&1 ||
+build/rmp-sync-test -v -t rmp_sync_test_bad_input >$LOG/hostile.log 2>&1 ||
 	fail "hostile input (see $LOG/hostile.log)"
-HOSTILE=$(grep -c '^\(not \)\{0,1\}ok rmp_sync.rmp_sync_test_hostile_input\[' $LOG/hostile.log)
+HOSTILE=$(grep -c '^\(not \)\{0,1\}ok rmp_sync.rmp_sync_test_bad_input\[' $LOG/hostile.log)
 HOSTILE_RES=$(tail -n 1 $LOG/hostile.log)
 [ "$SWEEP_POINTS" -gt 0 ] || fail "the fault sweep reported no points"
 [ "$HOSTILE" -gt 0 ] || fail "no hostile-input cases ran"

@@ -316,19 +316,10 @@ static unsigned long st_quiesce(struct st_run *run)
 {
 	unsigned long bad = 0;
 	struct rmp_sync_stats st;
-	u64 i, p;
+	u64 i;
 
-	for (i = 0; i < run->nr_regions; i++) {
-		u64 first = st_region_pfn(run, i);
-		struct rmp_sync_region_info info;
-
-		rmp_sync_region_info(run->rs, first, &info);
-		if (info.rmp_2m && !rmp_sync_make_shared(run->rs, first, PG_LEVEL_2M))
-			continue;
-		for (p = first; p < first + RP; p++)
-			if (st_assigned(run, p))
-				rmp_sync_make_shared(run->rs, p, PG_LEVEL_4K);
-	}
+	for (i = 0; i < run->nr_regions; i++)
+		rmp_sync_swrmp_give_back(emu_rmp(run->h), run->rs, st_region_pfn(run, i), RP);
 	while (rmp_sync_recover(run->rs, 1024, true, NULL) > 0)
 		;
 	rmp_sync_get_stats(run->rs, &st);

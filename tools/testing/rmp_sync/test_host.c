@@ -3,50 +3,9 @@
 #include "rmp_sync_test_host.h"
 #include "emu.h"
 
-/*
- * The RMP backend the suite uses: the software RMP, plus a check at the
- * moment an RMPUPDATE lands that S1 already holds for its region.  A split
- * that comes after the RMPUPDATE (wrong order) is caught here even in a
- * single-threaded case, where no write could race with it.
- */
+/* The emulated host and whether the suite checks S1's order on it. */
 struct rst_host {
 	struct emu_host *h;
-	unsigned long s1_late;		/* RMPUPDATEs that left a mixed region large */
-	bool check_order;
-};
-
-static int rst_rmp_update(void *priv, u64 pfn, const struct rmp_sync_rmp_state *st)
-{
-	struct rst_env *env = priv;
-	struct rst_host *host = env->host;
-	unsigned int assigned;
-	int ret;
-
-	ret = rmp_sync_swrmp_ops.update(env->rmp, pfn, st);
-	if (ret || !host->check_order)
-		return ret;
-	assigned = rmp_sync_swrmp_assigned(env->rmp, pfn);
-	if (assigned && assigned < RMP_SYNC_REGION_PAGES &&
-	    emu_level(host->h, pfn) != PG_LEVEL_4K)
-		__atomic_add_fetch(&host->s1_late, 1, __ATOMIC_RELAXED);
-	return ret;
-}
-
-static int rst_rmp_psmash(void *priv, u64 pfn)
-{
-	return rmp_sync_swrmp_ops.psmash(((struct rst_env *)priv)->rmp, pfn);
-}
-
-static int rst_rmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
-{
-	return rmp_sync_swrmp_ops.lookup(((struct rst_env *)priv)->rmp, pfn, e);
-}
-
-static const struct rmp_sync_rmp_ops rst_rmp_ops = {
-	.name = "software RMP (order-checked)",
-	.update = rst_rmp_update,
-	.psmash = rst_rmp_psmash,
-	.lookup = rst_rmp_lookup,
 };
 
 static void rst_env_destroy(void *ctx)
@@ -72,7 +31,7 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.gbpages = !opts->no_pse && !opts->no_gbpages,
 	};
 	struct rmp_sync_config cfg = {
-		.rmp = &rst_rmp_ops,
+		.rmp = &rmp_sync_swrmp_checked_ops,
 		.dmap = &emu_dmap_ops,
 		.clock_ms = rst_clock,
 		.kick = rst_kick,
@@ -93,15 +52,17 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		kfree(host);
 	KUNIT_ASSERT_NOT_NULL(test, h);
 	host->h = h;
-	host->check_order = opts->mode != RMP_SYNC_MODE_NONE;
 	env->host = host;
 	env->rmp = emu_rmp(h);
+	/* S1's order, as each RMPUPDATE lands; mode NONE breaks it on purpose */
+	if (opts->mode != RMP_SYNC_MODE_NONE)
+		rmp_sync_swrmp_check_order(env->rmp, emu_dmap_ops.level, h);
 	env->nr_cpus = ec.nr_cpus;
 	env->ram_pages = ec.mem_bytes >> PAGE_SHIFT;
 	env->base = 0;
 	env->nr_pages = env->ram_pages;
 	cfg.nr_pages = env->ram_pages;
-	cfg.rmp_priv = env;
+	cfg.rmp_priv = env->rmp;
 	cfg.dmap_priv = h;
 	env->cfg = cfg;
 	env->rs = rmp_sync_create(&cfg);
@@ -146,14 +107,14 @@ unsigned long rst_boot_diff(struct rst_env *env)
 
 int rst_host_check(struct rst_env *env)
 {
-	struct rst_host *host = env->host;
+	unsigned long late = rmp_sync_swrmp_order_violations(env->rmp);
 
-	if (READ_ONCE(host->s1_late)) {
+	if (late) {
 		pr_err("S1: %lu RMPUPDATE(s) made a region mixed while it was mapped large\n",
-		       host->s1_late);
+		       late);
 		return -EFAULT;
 	}
-	return emu_check(host->h);
+	return emu_check(rst_emu(env));
 }
 
 u64 rst_rmp_faults(struct rst_env *env)
@@ -172,7 +133,7 @@ u64 rst_flushes(struct rst_env *env)
 	return st.flushes;
 }
 
-struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
+struct rmp_sync_fault_attr *rst_fault(struct rst_env *env, enum rst_fault f)
 {
 	switch (f) {
 	case RST_FAULT_RMPUPDATE:
@@ -183,6 +144,8 @@ struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
 		return emu_fault(rst_emu(env), EMU_FAULT_SPLIT);
 	case RST_FAULT_COLLAPSE:
 		return emu_fault(rst_emu(env), EMU_FAULT_COLLAPSE);
+	case RST_FAULT_ALLOC:
+		return &kshim_alloc_fault;
 	default:
 		return NULL;
 	}
@@ -277,15 +240,4 @@ bool rst_foreign_dmap_user(void)
 bool rst_khugepaged_runs(void)
 {
 	return false;
-}
-
-bool rst_fail_alloc(struct rst_env *env, long nth)
-{
-	__atomic_store_n(&kshim_fail_alloc_at, nth, __ATOMIC_RELAXED);
-	return true;
-}
-
-bool rst_fail_alloc_fired(struct rst_env *env)
-{
-	return !__atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 }

@@ -9,7 +9,7 @@
  * hostile arguments, and failure injection: every RMPUPDATE/PSMASH status
  * code and errno on the software RMP, split and collapse results on the
  * emulated direct map (rmp_sync_fault_arm()), and allocation failures
- * (kshim_fail_alloc_at).
+ * (kshim_alloc_fault).
  *
  * After every step: S3 (rmp_sync_check() with counters over the working
  * set, the emulator's page-table recount), S1 (no mixed region mapped above
@@ -117,28 +117,31 @@ static bool fz_assigned(struct fz *z, u64 pfn)
 
 /* ---- failure injection ------------------------------------------------ */
 
-static struct rmp_sync_fault *fz_injector(struct fz *z, unsigned int i)
+/* The failure points: the backends' four, then any allocation. */
+#define FZ_ALLOC		4
+#define FZ_NR_INJECTORS		5
+
+static struct rmp_sync_fault_attr *fz_injector(struct fz *z, unsigned int i)
 {
 	switch (i) {
 	case 0: return rmp_sync_swrmp_fault(emu_rmp(z->h), RMP_SYNC_SWRMP_UPDATE);
 	case 1: return rmp_sync_swrmp_fault(emu_rmp(z->h), RMP_SYNC_SWRMP_PSMASH);
 	case 2: return emu_fault(z->h, EMU_FAULT_SPLIT);
-	default: return emu_fault(z->h, EMU_FAULT_COLLAPSE);
+	case 3: return emu_fault(z->h, EMU_FAULT_COLLAPSE);
+	default: return &kshim_alloc_fault;
 	}
 }
 
 struct fz_calls {
-	int calls[4];
-	long alloc_at;
+	int calls[FZ_NR_INJECTORS];
 };
 
 static void fz_calls(struct fz *z, struct fz_calls *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < FZ_NR_INJECTORS; i++)
 		c->calls[i] = atomic_read(&fz_injector(z, i)->calls);
-	c->alloc_at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 }
 
 /* Did an injected failure fire between the snapshots @a and @b? */
@@ -146,17 +149,15 @@ static bool fz_fired(struct fz *z, const struct fz_calls *a, const struct fz_cal
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
-		struct rmp_sync_fault *f = fz_injector(z, i);
+	for (i = 0; i < FZ_NR_INJECTORS; i++) {
+		struct rmp_sync_fault_attr *f = fz_injector(z, i);
 		int lo = max(a->calls[i] + 1, f->nth);
 		int hi = min(b->calls[i], f->nth + f->times - 1);
 
-		if (f->nth && lo <= hi)
+		if (f->nth && lo <= hi) {
+			z->alloc_fired |= i == FZ_ALLOC;
 			return true;
-	}
-	if (a->alloc_at > 0 && !b->alloc_at) {
-		z->alloc_fired = true;
-		return true;
+		}
 	}
 	return false;
 }
@@ -165,9 +166,8 @@ static void fz_disarm(struct fz *z)
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < FZ_NR_INJECTORS; i++)
 		rmp_sync_fault_arm(fz_injector(z, i), 0, 0, 0);
-	__atomic_store_n(&kshim_fail_alloc_at, 0, __ATOMIC_RELAXED);
 }
 
 static const int fz_times[] = { 1, 2, 3, 63, 64, 65, 1000 };
@@ -441,7 +441,7 @@ static void fz_step(struct fz *z)
 		fz_arm(z, op % 20 - 11);
 		break;
 	case 15:
-		__atomic_store_n(&kshim_fail_alloc_at, 1 + fz_u8(z) % 4, __ATOMIC_RELAXED);
+		rmp_sync_fault_arm(&kshim_alloc_fault, 1 + fz_u8(z) % 4, 1, -ENOMEM);
 		break;
 	case 16:
 		fz_disarm(z);
@@ -482,27 +482,11 @@ static void fz_quiesce(struct fz *z)
 {
 	struct rmp_sync_stats st;
 	unsigned int i, round;
-	u64 p;
 
 	fz_disarm(z);
 	for (round = 0; round < 2; round++) {
-		for (i = 0; i < FZ_REGIONS; i++) {
-			u64 first = fz_region_pfn(i);
-			struct rmp_sync_region_info info;
-			unsigned int n;
-
-			rmp_sync_region_info(z->rs, first, &info);
-			if (info.rmp_2m && !rmp_sync_make_shared(z->rs, first, PG_LEVEL_2M))
-				continue;
-			for (p = first; p < first + RP; p++)
-				if (fz_assigned(z, p))
-					rmp_sync_make_shared(z->rs, p, PG_LEVEL_4K);
-			n = rmp_sync_swrmp_assigned(emu_rmp(z->h), first);
-			rmp_sync_region_info(z->rs, first, &info);
-			if (round == 0 && info.split && !info.pending && !n &&
-			    !rmp_sync_make_private(z->rs, first + 100, 0, PG_LEVEL_4K, 1, false))
-				rmp_sync_make_shared(z->rs, first + 100, PG_LEVEL_4K);
-		}
+		for (i = 0; i < FZ_REGIONS; i++)
+			rmp_sync_swrmp_give_back(emu_rmp(z->h), z->rs, fz_region_pfn(i), RP);
 		while (rmp_sync_recover(z->rs, 64, true, NULL) > 0)
 			;
 	}
@@ -569,7 +553,7 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (fz_verbose < 0)
 		fz_verbose = !!getenv("FUZZ_VERBOSE");
 	kshim_verbose = fz_verbose;
-	__atomic_store_n(&kshim_fail_alloc_at, 0, __ATOMIC_RELAXED);
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	z.h = emu_create(&ec);
 	if (!z.h)
 		abort();

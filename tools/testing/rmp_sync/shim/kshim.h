@@ -166,16 +166,20 @@ typedef struct { long counter; } atomic_long_t;
 #define test_and_set_bit(nr, a) (!!(__atomic_fetch_or(__kshim_bw(nr, a), __kshim_bm(nr), __ATOMIC_SEQ_CST) & __kshim_bm(nr)))
 #define test_and_clear_bit(nr, a) (!!(__atomic_fetch_and(__kshim_bw(nr, a), ~__kshim_bm(nr), __ATOMIC_SEQ_CST) & __kshim_bm(nr)))
 
-/* Allocation; kshim_fail_alloc_at > 0 fails that (1-based) allocation. */
+/*
+ * Allocation.  kshim_alloc_fault (a struct rmp_sync_fault_attr, armed with
+ * rmp_sync_fault_arm() from <linux/rmp_sync_swrmp.h>) fails any allocation
+ * but a __GFP_NOFAIL one: the core's and the emulated host's.
+ */
 typedef unsigned int gfp_t;
 #define GFP_KERNEL 0u
 #define GFP_KERNEL_ACCOUNT 0u
 #define GFP_ATOMIC 1u
 #define __GFP_NOWARN 0u
-#define __GFP_NOFAIL 2u	/* never failed by kshim_fail_alloc_at */
+#define __GFP_NOFAIL 2u	/* never failed by kshim_alloc_fault */
 void *kshim_alloc(size_t size, bool zero, gfp_t gfp);
 void kshim_free(const void *p);
-extern long kshim_fail_alloc_at;
+extern struct rmp_sync_fault_attr kshim_alloc_fault;
 int kstrtouint(const char *s, unsigned int base, unsigned int *res);
 extern long kshim_allocs;
 extern long kshim_live_allocs;

@@ -1,0 +1,123 @@
+/* SPDX-License-Identifier: GPL-2.0 */
+/*
+ * rmp_sync's test and debug scaffolding, kept out of <linux/rmp_sync.h>:
+ *
+ *  - fault injection in the style of should_fail() (<linux/fault-inject.h>):
+ *    a struct rmp_sync_fault_attr per failure point, armed to fail its Nth
+ *    call, and rmp_sync_should_fail() at the point;
+ *  - the software RMP (arch/x86/mm/rmp_sync_swrmp.c): an RMP in memory, for
+ *    KUnit in QEMU (which has no SNP), the userspace harness in
+ *    tools/testing/rmp_sync/ and a software SNP host.
+ */
+#ifndef _LINUX_RMP_SYNC_SWRMP_H
+#define _LINUX_RMP_SYNC_SWRMP_H
+
+#include <linux/types.h>
+#include <linux/atomic.h>
+#include <linux/rmp_sync.h>
+
+/**
+ * struct rmp_sync_fault_attr - one failure point.
+ * @calls: calls counted since the point was armed.
+ * @nth: the first call to fail (1-based); 0: disarmed, nothing counted.
+ * @times: how many calls fail from @nth on.
+ * @error: what a failing call returns: a negative errno, or the RMP status
+ *	or collapse result the backend reports.
+ */
+struct rmp_sync_fault_attr {
+	atomic_t calls;
+	int nth;
+	int times;
+	int error;
+};
+
+/**
+ * rmp_sync_fault_arm() - fail calls @nth .. @nth + @times - 1 from now.
+ * @attr: the failure point.
+ * @nth: first call to fail, 1-based; 0 disarms.
+ * @times: number of calls that fail.
+ * @error: what they return.
+ */
+static inline void rmp_sync_fault_arm(struct rmp_sync_fault_attr *attr,
+				      int nth, int times, int error)
+{
+	atomic_set(&attr->calls, 0);
+	attr->times = times;
+	attr->error = error;
+	WRITE_ONCE(attr->nth, nth);
+}
+
+/**
+ * rmp_sync_should_fail() - count a call at a failure point.
+ * @attr: the failure point.
+ * @error: set to the armed error when this call must fail.
+ *
+ * Disarmed, it costs one load.
+ *
+ * Return: true if this call must fail with *@error.
+ */
+static inline bool rmp_sync_should_fail(struct rmp_sync_fault_attr *attr,
+					int *error)
+{
+	int nth = READ_ONCE(attr->nth);
+	int call;
+
+	if (!nth)
+		return false;
+	call = atomic_inc_return(&attr->calls);
+	if (call < nth || call >= nth + attr->times)
+		return false;
+	*error = attr->error;
+	return true;
+}
+
+/**
+ * rmp_sync_fault_fired() - has the armed failure happened yet?
+ * @attr: the failure point.
+ *
+ * Return: true once the @nth call since arming was made.
+ */
+static inline bool rmp_sync_fault_fired(struct rmp_sync_fault_attr *attr)
+{
+	int nth = READ_ONCE(attr->nth);
+
+	return nth && atomic_read(&attr->calls) >= nth;
+}
+
+/*
+ * The core's own allocations (arch/x86/mm/rmp_sync.c).  The userspace
+ * harness has a second point of the same kind, kshim_alloc_fault, which
+ * fails any allocation (core and emulated host).
+ */
+extern struct rmp_sync_fault_attr rmp_sync_alloc_fault;
+
+struct rmp_sync_swrmp;
+
+/* The software RMP's failure points. */
+enum rmp_sync_swrmp_op {
+	RMP_SYNC_SWRMP_UPDATE,
+	RMP_SYNC_SWRMP_PSMASH,
+	RMP_SYNC_SWRMP_NR_OPS
+};
+
+/*
+ * Its RMP backend (priv: the struct rmp_sync_swrmp); the checked one also
+ * checks S1's order as each RMPUPDATE lands (rmp_sync_swrmp_check_order()).
+ */
+extern const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops;
+extern const struct rmp_sync_rmp_ops rmp_sync_swrmp_checked_ops;
+
+struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages);
+void rmp_sync_swrmp_destroy(struct rmp_sync_swrmp *rmp);
+bool rmp_sync_swrmp_write_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
+			     enum pg_level leaf_level);
+unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn);
+struct rmp_sync_fault_attr *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
+						 enum rmp_sync_swrmp_op op);
+void rmp_sync_swrmp_check_order(struct rmp_sync_swrmp *rmp,
+				int (*level)(void *priv, u64 pfn), void *priv);
+unsigned long rmp_sync_swrmp_order_violations(struct rmp_sync_swrmp *rmp);
+u64 rmp_sync_swrmp_give_back(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
+			     u64 pfn, u64 nr_pages);
+
+#endif /* _LINUX_RMP_SYNC_SWRMP_H */
