@@ -350,7 +350,8 @@ static u64 rs_wait_ms(struct rmp_sync *rs, u32 w, u64 now_ms)
 	return due > now_ms ? due - now_ms : 0;
 }
 
-static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
+/* Has the candidate with word @w waited its delay by @now_ms? */
+static bool rs_candidate_due(struct rmp_sync *rs, u32 w, u64 now_ms)
 {
 	return !rs_wait_ms(rs, w, now_ms);
 }
@@ -1279,7 +1280,7 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 		w = (u32)atomic_read(&regions->state[region]);
 		if (!(w & RS_PENDING))
 			continue;
-		if (!ignore_delay && !rs_due(rs, w, now)) {
+		if (!ignore_delay && !rs_candidate_due(rs, w, now)) {
 			next_due = min(next_due, now + rs_wait_ms(rs, w, now));
 			continue;
 		}
