@@ -860,6 +860,65 @@ struct rmp_sync_swrmp *emu_rmp(struct emu_host *h)
 }
 
 /**
+ * emu_instance_create() - boot an emulated host and build an rmp_sync
+ *	instance over it.
+ * @in: filled in: the host and the instance.
+ * @ec: the host.
+ * @cfg: the instance, copied.  What it leaves unset is filled in: @nr_pages
+ *	(all of the host's RAM), @rmp (rmp_sync_swrmp_ops), @rmp_priv (the
+ *	host's software RMP), @dmap and @dmap_priv (emu_dmap_ops on the host).
+ *
+ * The one place the harness's tests, tools and benchmarks build a host
+ * and an instance; emu_instance_destroy() undoes it.
+ *
+ * Return: 0; -EINVAL for a bad @ec, -ENOMEM, or rmp_sync_create()'s error.
+ * On an error nothing is left built and @in holds NULLs.
+ */
+int emu_instance_create(struct emu_instance *in, const struct emu_config *ec,
+			const struct rmp_sync_config *cfg)
+{
+	struct rmp_sync_config c = *cfg;
+
+	in->rs = NULL;
+	in->h = emu_create(ec);
+	if (!in->h)
+		return ec && ec->mem_bytes && ec->nr_cpus ? -ENOMEM : -EINVAL;
+	if (!c.nr_pages)
+		c.nr_pages = ec->mem_bytes >> PAGE_SHIFT;
+	if (!c.rmp)
+		c.rmp = &rmp_sync_swrmp_ops;
+	if (!c.rmp_priv)
+		c.rmp_priv = emu_rmp(in->h);
+	if (!c.dmap) {
+		c.dmap = &emu_dmap_ops;
+		c.dmap_priv = in->h;
+	}
+	in->rs = rmp_sync_create(&c);
+	if (IS_ERR(in->rs)) {
+		long err = PTR_ERR(in->rs);
+
+		in->rs = NULL;
+		emu_destroy(in->h);
+		in->h = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/**
+ * emu_instance_destroy() - free what emu_instance_create() built.
+ * @in: the host and the instance; either may be NULL.  Nothing may be
+ *	using them.
+ */
+void emu_instance_destroy(struct emu_instance *in)
+{
+	rmp_sync_destroy(in->rs);
+	emu_destroy(in->h);
+	in->rs = NULL;
+	in->h = NULL;
+}
+
+/**
  * emu_fault() - fault injector of one direct-map backend operation.
  * @h: the host.
  * @op: the operation.

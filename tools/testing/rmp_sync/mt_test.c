@@ -22,8 +22,9 @@
 #define RP		RMP_SYNC_REGION_PAGES
 
 struct mt_run {
-	struct emu_host *h;
-	struct rmp_sync *rs;
+	struct emu_instance in;
+	struct emu_host *h;		/* in.h */
+	struct rmp_sync *rs;		/* in.rs */
 	u64 seed;
 	bool grown;
 	bool stop;
@@ -181,8 +182,7 @@ static void mt_destroy(void *ctx)
 {
 	struct mt_run *run = ctx;
 
-	rmp_sync_destroy(run->rs);
-	emu_destroy(run->h);
+	emu_instance_destroy(&run->in);
 }
 
 static void rmp_sync_mt_test_stress(struct kunit *test)
@@ -193,8 +193,6 @@ static void rmp_sync_mt_test_stress(struct kunit *test)
 	struct mt_run *run = kunit_kzalloc(test, sizeof(*run), GFP_KERNEL);
 	struct rmp_sync_config cfg = {
 		.nr_pages = RMP_SYNC_GB_PAGES,	/* grown to 2G half-way */
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.defrag_1g = true,
 	};
@@ -205,12 +203,9 @@ static void rmp_sync_mt_test_stress(struct kunit *test)
 
 	KUNIT_ASSERT_NOT_NULL(test, run);
 	run->seed = kunit_shim_seed | 1;
-	run->h = emu_create(&ec);
-	KUNIT_ASSERT_NOT_NULL(test, run->h);
-	cfg.rmp_priv = emu_rmp(run->h);
-	cfg.dmap_priv = run->h;
-	run->rs = rmp_sync_create(&cfg);
-	KUNIT_ASSERT_FALSE(test, IS_ERR(run->rs));
+	KUNIT_ASSERT_EQ(test, emu_instance_create(&run->in, &ec, &cfg), 0);
+	run->h = run->in.h;
+	run->rs = run->in.rs;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, mt_destroy, run), 0);
 
 	for (i = 0; i < MT_CPUS; i++) {

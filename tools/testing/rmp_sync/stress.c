@@ -380,9 +380,6 @@ int main(int argc, char **argv)
 	u64 ops = 0, secs = 10, seed = (u64)time(NULL), threads;
 	struct emu_config ec = { .mem_bytes = 2ULL << 30, .pse = true, .gbpages = true };
 	struct rmp_sync_config cfg = {
-		.nr_pages = 2 * RMP_SYNC_GB_PAGES,
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = st_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 4,
@@ -393,10 +390,11 @@ int main(int argc, char **argv)
 	struct rmp_sync_stats st;
 	struct emu_stats es;
 	struct st_run run = {};
+	struct emu_instance in;
 	unsigned long s2_bad, splats;
 	u64 start, i;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int opt, fail;
+	int opt, fail, ret;
 
 	threads = ncpu < 4 ? 4 : ncpu;
 	while ((opt = getopt(argc, argv, "n:t:s:j:vh")) != -1) {
@@ -444,19 +442,18 @@ int main(int argc, char **argv)
 	run.inflight = calloc(run.nr_regions, sizeof(*run.inflight));
 	workers = calloc(threads, sizeof(*workers));
 	ec.nr_cpus = threads;
-	run.h = emu_create(&ec);
-	if (!run.gen || !run.inflight || !workers || !run.h) {
+	if (!run.gen || !run.inflight || !workers) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	cfg.rmp_priv = emu_rmp(run.h);
-	cfg.dmap_priv = run.h;
 	cfg.clock_priv = &run;
-	run.rs = rmp_sync_create(&cfg);
-	if (IS_ERR(run.rs)) {
-		fprintf(stderr, "rmp_sync_create: %ld\n", PTR_ERR(run.rs));
+	ret = emu_instance_create(&in, &ec, &cfg);
+	if (ret) {
+		fprintf(stderr, "emu_instance_create: %d\n", ret);
 		return 1;
 	}
+	run.h = in.h;
+	run.rs = in.rs;
 	printf("# rmp-sync-stress: seed %llu, %llu threads, %s%llu ops, %llu s limit "
 	       "(replay: -s %llu -j %llu -n %llu)\n",
 	       (unsigned long long)seed, (unsigned long long)threads,
@@ -521,8 +518,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)run.violations, (unsigned long long)run.bad_returns,
 	       fail ? "FAIL" : "ok");
 
-	rmp_sync_destroy(run.rs);
-	emu_destroy(run.h);
+	emu_instance_destroy(&in);
 	free(workers);
 	free(run.gen);
 	free(run.inflight);

@@ -3,20 +3,12 @@
 #include "rmp_sync_test_host.h"
 #include "emu.h"
 
-/* The emulated host and whether the suite checks S1's order on it. */
-struct rst_host {
-	struct emu_host *h;
-};
-
 static void rst_env_destroy(void *ctx)
 {
 	struct rst_env *env = ctx;
 
-	struct rst_host *host = env->host;
-
-	rmp_sync_destroy(env->rs);
-	emu_destroy(host->h);
-	kfree(host);
+	emu_instance_destroy(env->host);
+	kfree(env->host);
 	env->rs = NULL;
 	env->host = NULL;
 }
@@ -32,56 +24,46 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	};
 	struct rmp_sync_config cfg = {
 		.rmp = &rmp_sync_swrmp_checked_ops,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = rst_clock,
 		.kick = rst_kick,
 		.mode = opts->mode,
 		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
 		.defrag_1g = !opts->no_defrag_1g,
 	};
-	struct rst_host *host;
-	struct emu_host *h;
+	struct emu_instance *in;
+	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
+	in = kzalloc(sizeof(*in), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, in);
 	cfg.clock_priv = env;
 	cfg.kick_priv = env;
-	host = kzalloc(sizeof(*host), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, host);
-	h = emu_create(&ec);
-	if (!h)
-		kfree(host);
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	host->h = h;
-	env->host = host;
-	env->rmp = emu_rmp(h);
+	ret = emu_instance_create(in, &ec, &cfg);
+	if (ret)
+		kfree(in);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	env->host = in;
+	env->rs = in->rs;
+	env->rmp = emu_rmp(in->h);
 	/* S1's order, as each RMPUPDATE lands; mode NONE breaks it on purpose */
 	if (opts->mode != RMP_SYNC_MODE_NONE)
-		rmp_sync_swrmp_check_order(env->rmp, emu_dmap_ops.level, h);
+		rmp_sync_swrmp_check_order(env->rmp, emu_dmap_ops.level, in->h);
 	env->nr_cpus = ec.nr_cpus;
 	env->ram_pages = ec.mem_bytes >> PAGE_SHIFT;
 	env->base = 0;
 	env->nr_pages = env->ram_pages;
-	cfg.nr_pages = env->ram_pages;
-	cfg.rmp_priv = env->rmp;
-	cfg.dmap_priv = h;
 	env->cfg = cfg;
-	env->rs = rmp_sync_create(&cfg);
-	if (IS_ERR(env->rs)) {
-		long err = PTR_ERR(env->rs);
-
-		env->rs = NULL;
-		emu_destroy(h);
-		kfree(host);
-		env->host = NULL;
-		KUNIT_ASSERT_EQ(test, err, 0L);
-	}
+	env->cfg.nr_pages = env->ram_pages;
+	env->cfg.rmp_priv = env->rmp;
+	env->cfg.dmap = &emu_dmap_ops;
+	env->cfg.dmap_priv = in->h;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rst_env_destroy, env), 0);
 	return env;
 }
 
 static struct emu_host *rst_emu(struct rst_env *env)
 {
-	return ((struct rst_host *)env->host)->h;
+	return ((struct emu_instance *)env->host)->h;
 }
 
 int rst_write(struct rst_env *env, unsigned int cpu, u64 pfn)

@@ -360,35 +360,32 @@ static void bhost_create(struct bhost *b, u64 nr_regions, enum rmp_sync_mode mod
 		.pse = true, .gbpages = true,
 	};
 	struct rmp_sync_config cfg = {
-		.nr_pages = nr_regions * RP,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = bench_clock, .clock_priv = &bench_clock_ms,
 		.mode = mode, .defrag_1g = true,
 	};
+	struct emu_instance in;
+	int ret;
 
 	memset(b, 0, sizeof(*b));
-	b->h = emu_create(&ec);
-	if (!b->h)
-		bench_die("cannot create an emulated host of %llu regions",
-			  (ull)nr_regions);
-	b->rmp.sw = emu_rmp(b->h);
-	cfg.dmap_priv = b->h;
 	if (counting) {
+		/* b->rmp.sw is set below: creating an instance updates no RMP */
 		cfg.rmp = &bench_rmp_ops;
 		cfg.rmp_priv = &b->rmp;
-	} else {
-		cfg.rmp = &rmp_sync_swrmp_ops;
-		cfg.rmp_priv = b->rmp.sw;
 	}
-	b->rs = rmp_sync_create(&cfg);
-	if (IS_ERR(b->rs))
-		bench_die("rmp_sync_create: %ld", PTR_ERR(b->rs));
+	ret = emu_instance_create(&in, &ec, &cfg);
+	if (ret)
+		bench_die("cannot create an emulated host of %llu regions: %d",
+			  (ull)nr_regions, ret);
+	b->h = in.h;
+	b->rs = in.rs;
+	b->rmp.sw = emu_rmp(b->h);
 }
 
 static void bhost_destroy(struct bhost *b)
 {
-	rmp_sync_destroy(b->rs);
-	emu_destroy(b->h);
+	struct emu_instance in = { .h = b->h, .rs = b->rs };
+
+	emu_instance_destroy(&in);
 }
 
 static void must(int ret, const char *what, u64 pfn)
@@ -1104,8 +1101,6 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 	u64 passes = 0, scanned = 0;
 	struct rmp_sync_pass pass;
 	struct rmp_sync_config cfg = {
-		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
-		.rmp = &rmp_sync_swrmp_ops, .dmap = &emu_dmap_ops,
 		.clock_ms = bench_clock, .clock_priv = &clk,
 		.kick = wl_kick, .kick_priv = &clk,
 		.mode = wl_modes[pol],
@@ -1117,18 +1112,15 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 	bool recovery = wl_modes[pol] >= RMP_SYNC_MODE_DEFERRED;
 	struct rmp_sync_stats st;
 	struct emu_stats es;
+	struct emu_instance in;
 	struct emu_host *h;
 	struct rmp_sync *rs;
 	size_t i;
 
-	h = emu_create(&ec);
-	if (!h)
+	if (emu_instance_create(&in, &ec, &cfg))
 		bench_die("cannot create the emulated host");
-	cfg.rmp_priv = emu_rmp(h);
-	cfg.dmap_priv = h;
-	rs = rmp_sync_create(&cfg);
-	if (IS_ERR(rs))
-		bench_die("rmp_sync_create: %ld", PTR_ERR(rs));
+	h = in.h;
+	rs = in.rs;
 
 	t0 = bench_ns();
 	for (i = 0; i < t->nr; i++) {
@@ -1191,8 +1183,7 @@ static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *re
 	res->flushes[pol] = es.flushes;
 	res->passes[pol] = passes;
 	res->scanned[pol] = scanned;
-	rmp_sync_destroy(rs);
-	emu_destroy(h);
+	emu_instance_destroy(&in);
 	return (t1 - t0) / 1e9;
 }
 

@@ -539,9 +539,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct emu_config ec = { .mem_bytes = 2ULL << 30, .nr_cpus = FZ_CPUS,
 				 .pse = true, .gbpages = true };
 	struct rmp_sync_config cfg = {
-		.nr_pages = 2 * RMP_SYNC_GB_PAGES,
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = fz_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 100,
@@ -549,20 +546,17 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	};
 	struct fz z = { .data = data, .size = size };
 	unsigned long splats = kshim_splats;
+	struct emu_instance in;
 
 	if (fz_verbose < 0)
 		fz_verbose = !!getenv("FUZZ_VERBOSE");
 	kshim_verbose = fz_verbose;
 	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
-	z.h = emu_create(&ec);
-	if (!z.h)
-		abort();
-	cfg.rmp_priv = emu_rmp(z.h);
-	cfg.dmap_priv = z.h;
 	cfg.clock_priv = &z;
-	z.rs = rmp_sync_create(&cfg);
-	if (IS_ERR(z.rs))
+	if (emu_instance_create(&in, &ec, &cfg))
 		abort();
+	z.h = in.h;
+	z.rs = in.rs;
 
 	for (z.step = 0; z.pos < z.size && z.step < FZ_MAX_STEPS; z.step++)
 		fz_step(&z);
@@ -570,7 +564,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (kshim_splats != splats)
 		fz_fail(&z, "%lu WARNING splat(s)", kshim_splats - splats);
 
-	rmp_sync_destroy(z.rs);
-	emu_destroy(z.h);
+	emu_instance_destroy(&in);
 	return 0;
 }
