@@ -1074,14 +1074,6 @@ struct rst_mt {
 	atomic_t running;	/* workers still issuing transitions */
 };
 
-static u64 rst_mt_rand(u64 *s)
-{
-	*s ^= *s << 13;
-	*s ^= *s >> 7;
-	*s ^= *s << 17;
-	return *s;
-}
-
 /*
  * One CPU's work: flip random pages of its own regions (then write a
  * hypervisor-owned page of them: S1) and of the shared region; thread 0
@@ -1095,10 +1087,10 @@ static void rst_mt_worker(void *arg, unsigned int id)
 	unsigned int i;
 
 	for (i = 0; i < RST_MT_OPS; i++) {
-		bool shared = rst_mt_rand(&s) % 4 == 0;
+		bool shared = rmp_sync_rand(&s) % 4 == 0;
 		u64 region = shared ? mt->shared :
-			     mt->first + (id * RST_MT_OWN + rst_mt_rand(&s) % RST_MT_OWN) * RP;
-		u64 pfn = region + rst_mt_rand(&s) % RP;
+			     mt->first + (id * RST_MT_OWN + rmp_sync_rand(&s) % RST_MT_OWN) * RP;
+		u64 pfn = region + rmp_sync_rand(&s) % RP;
 		struct rmp_sync_region_info info;
 		struct rmp_sync_rmp_entry e;
 		int ret;
@@ -1113,7 +1105,7 @@ static void rst_mt_worker(void *arg, unsigned int id)
 			atomic_inc(&mt->errors);
 		if (!shared) {
 			/* a hypervisor-owned page of this thread's region */
-			u64 p = region + rst_mt_rand(&s) % RP;
+			u64 p = region + rmp_sync_rand(&s) % RP;
 
 			rst_entry(env, p, &e);
 			if (!e.assigned && rst_write(env, 0, p))
@@ -1170,8 +1162,8 @@ static void rst_gb_race_worker(void *arg, unsigned int id)
 	}
 	for (i = 0; i < RST_GB_OPS && atomic_read(&r->collapses_1g) < RST_GB_WANT; i++) {
 		u64 region = r->first + (u64)id * 3 * RP;
-		u64 pfn = region + rst_mt_rand(&s) % RP;
-		u64 p = region + rst_mt_rand(&s) % RP;
+		u64 pfn = region + rmp_sync_rand(&s) % RP;
+		u64 p = region + rmp_sync_rand(&s) % RP;
 		struct rmp_sync_region_info info;
 		unsigned int spin;
 
@@ -1190,7 +1182,7 @@ static void rst_gb_race_worker(void *arg, unsigned int id)
 		 * splits of the 1G leaf keep meeting.
 		 */
 		for (spin = 0; spin < RST_GB_SPIN; spin++) {
-			p = region + rst_mt_rand(&s) % RP;
+			p = region + rmp_sync_rand(&s) % RP;
 			if (rst_write(env, id % env->nr_cpus, p))
 				atomic_inc(&r->faults);
 			rmp_sync_region_info(env->rs, region, &info);
@@ -1666,15 +1658,6 @@ static void rmp_sync_test_uniform_assigned(struct kunit *test)
 
 /* ---- randomized sequences ---------------------------------------------- */
 
-static u64 rst_rand(u64 *s)
-{
-	/* xorshift64*: small, seedable, the same in the kernel and here */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 static u64 rst_seed(struct kunit *test)
 {
 #ifdef __KERNEL__
@@ -1707,9 +1690,9 @@ static void rmp_sync_test_random(struct kunit *test)
 	/* three regions before and three after the first 1G boundary */
 	first = env->base + GBP - 3 * RP;
 	for (step = 0; step < RST_RANDOM_STEPS; step++) {
-		u64 region = first + (rst_rand(&s) % RST_RANDOM_REGIONS) * RP;
-		u64 pfn = region + (rst_rand(&s) % 8) * 64 + rst_rand(&s) % 3;
-		unsigned int op = rst_rand(&s) % 100;
+		u64 region = first + (rmp_sync_rand(&s) % RST_RANDOM_REGIONS) * RP;
+		u64 pfn = region + (rmp_sync_rand(&s) % 8) * 64 + rmp_sync_rand(&s) % 3;
+		unsigned int op = rmp_sync_rand(&s) % 100;
 		struct rst_snap a, b;
 		int ret = 0;
 
@@ -1728,10 +1711,10 @@ static void rmp_sync_test_random(struct kunit *test)
 			ret = rmp_sync_leak_pages(env->rs, pfn, 1);
 			leaked = true;
 		} else if (op < 95) {
-			env->clock_ms += rst_rand(&s) % 30;
-			ret = rmp_sync_recover(env->rs, 1 + rst_rand(&s) % 4, op & 1, NULL) < 0;
+			env->clock_ms += rmp_sync_rand(&s) % 30;
+			ret = rmp_sync_recover(env->rs, 1 + rmp_sync_rand(&s) % 4, op & 1, NULL) < 0;
 		} else {
-			env->clock_ms += rst_rand(&s) % 10;
+			env->clock_ms += rmp_sync_rand(&s) % 10;
 		}
 
 		if (ret == -EINVAL) {

@@ -5,6 +5,7 @@
  *  - fault injection in the style of should_fail() (<linux/fault-inject.h>):
  *    a struct rmp_sync_fault_attr per failure point, armed to fail its Nth
  *    call, and rmp_sync_should_fail() at the point;
+ *  - the pseudo-random generator of the tests and tools, rmp_sync_rand();
  *  - the software RMP (arch/x86/mm/rmp_sync_swrmp.c): an RMP in memory, for
  *    KUnit in QEMU (which has no SNP), the userspace harness in
  *    tools/testing/rmp_sync/ and a software SNP host.
@@ -90,6 +91,23 @@ static inline bool rmp_sync_fault_fired(struct rmp_sync_fault_attr *attr)
  * fails any allocation (core and emulated host).
  */
 extern struct rmp_sync_fault_attr rmp_sync_alloc_fault;
+
+/**
+ * rmp_sync_rand() - the tests' and tools' pseudo-random generator.
+ * @state: its state, nonzero; updated.
+ *
+ * xorshift64*: small, seedable and the same in the kernel and in
+ * userspace, so that a seed a test or a tool prints replays its run.
+ *
+ * Return: the next 64-bit value.
+ */
+static inline u64 rmp_sync_rand(u64 *state)
+{
+	*state ^= *state >> 12;
+	*state ^= *state << 25;
+	*state ^= *state >> 27;
+	return *state * 0x2545F4914F6CDD1DULL;
+}
 
 struct rmp_sync_swrmp;
 

@@ -665,12 +665,8 @@ static void *emu_test_worker_fn(void *arg)
 
 	rcu_register_thread();
 	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
-		u64 pfn;
+		u64 pfn = rmp_sync_rand(&x) % (2 * GB_PAGES);
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		pfn = x % (2 * GB_PAGES);
 		if (pfn == REG_PAGES)		/* the guest's page */
 			pfn++;
 		if (emu_write(w->h, w->cpu, pfn))

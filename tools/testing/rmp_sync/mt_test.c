@@ -43,14 +43,6 @@ struct mt_worker {
 	bool leaked;
 };
 
-static u64 mt_rand(u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 /*
  * A page this worker owns: in one of its own regions, or its share of a
  * shared region (slot * 61 + cpu never collides between workers).
@@ -59,7 +51,7 @@ static u64 mt_pick(struct mt_worker *w, bool *own_region)
 {
 	struct mt_run *run = w->run;
 	unsigned int gbs = __atomic_load_n(&run->grown, __ATOMIC_ACQUIRE) ? 2 : 1;
-	u64 r = mt_rand(&w->s);
+	u64 r = rmp_sync_rand(&w->s);
 
 	*own_region = r & 1;
 	if (*own_region) {
@@ -83,7 +75,7 @@ static void *mt_worker_fn(void *arg)
 		struct rmp_sync_rmp_entry e;
 		bool own;
 		u64 pfn = mt_pick(w, &own), region = ALIGN_DOWN(pfn, RP);
-		unsigned int op = mt_rand(&w->s) % 100;
+		unsigned int op = rmp_sync_rand(&w->s) % 100;
 		int ret = 0;
 
 		rmp_sync_swrmp_ops.lookup(emu_rmp(run->h), pfn, &e);
@@ -163,7 +155,7 @@ static void *mt_reader_fn(void *arg)
 	rcu_register_thread();
 	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED)) {
 		struct rmp_sync_region_info info;
-		u64 pfn = mt_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		u64 pfn = rmp_sync_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
 
 		if (rmp_sync_region_info(run->rs, pfn, &info))
 			continue;	/* beyond the RAM covered before the grow */

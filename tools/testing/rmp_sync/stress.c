@@ -75,15 +75,6 @@ struct st_worker {
 
 static int verbose;
 
-static u64 st_rand(u64 *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 static u64 st_now_ns(void)
 {
 	struct timespec ts;
@@ -193,16 +184,16 @@ static void *st_worker_fn(void *arg)
 
 	rcu_register_thread();
 	for (i = 0; !st_done(run, i); i++) {
-		u64 r = st_rand(&w->s), region, rpfn;
+		u64 r = rmp_sync_rand(&w->s), region, rpfn;
 		u64 pfn = st_pick(run, w->cpu, r, &region);
-		unsigned int op = st_rand(&w->s) % 100, k;
+		unsigned int op = rmp_sync_rand(&w->s) % 100, k;
 		u64 wr[4];
 		bool own = r & 1;
 		int ret = 0;
 
 		/* the writes' targets, drawn before any result is known */
 		for (k = 0; k < 4; k++)
-			wr[k] = st_rand(&w->s);
+			wr[k] = rmp_sync_rand(&w->s);
 		rpfn = st_region_pfn(run, region);
 
 		st_begin(run, region);
@@ -269,9 +260,9 @@ static void *st_recover_fn(void *arg)
 		struct rmp_sync_pass pass;
 		int n;
 
-		st_add(run->clock_ms, st_rand(&s) % 8);
-		n = rmp_sync_recover(run->rs, 1 + st_rand(&s) % 16,
-				     st_rand(&s) & 1, &pass);
+		st_add(run->clock_ms, rmp_sync_rand(&s) % 8);
+		n = rmp_sync_recover(run->rs, 1 + rmp_sync_rand(&s) % 16,
+				     rmp_sync_rand(&s) & 1, &pass);
 		if (n < 0) {
 			fprintf(stderr, "recovery pass: %d\n", n);
 			st_add(run->bad_returns, 1);
@@ -293,7 +284,7 @@ static void *st_reader_fn(void *arg)
 	rcu_register_thread();
 	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED)) {
 		struct rmp_sync_region_info info;
-		u64 pfn = st_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		u64 pfn = rmp_sync_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
 
 		if (rmp_sync_region_info(run->rs, pfn, &info)) {
 			st_add(run->bad_returns, 1);
