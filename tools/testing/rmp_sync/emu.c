@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "emu: " fmt
 
 #include <linux/types.h>
+#include <linux/err.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>

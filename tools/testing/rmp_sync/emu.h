@@ -19,6 +19,8 @@
 #define _RMP_SYNC_EMU_H
 
 #include <linux/types.h>
+#include <linux/err.h>
+#include <linux/rcupdate.h>
 #include <linux/rmp_sync.h>
 #include <linux/rmp_sync_swrmp.h>
 

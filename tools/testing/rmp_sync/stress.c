@@ -35,6 +35,8 @@
  * Exit status: 0 clean, 1 a violation, 2 bad usage.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
 #include <linux/rmp_sync.h>
 #include "emu.h"

@@ -53,6 +53,7 @@
 #include <stdarg.h>
 #include <unistd.h>
 
+#include <linux/slab.h>
 #include "bench.h"
 
 struct bench_opts opts;

@@ -6,6 +6,7 @@
  * calls them).  Per region = the marginal cost between 1 TiB and 4 TiB.
  */
 #include <malloc.h>
+#include <linux/slab.h>
 #include "bench.h"
 
 struct mem_point {

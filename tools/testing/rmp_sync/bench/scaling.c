@@ -9,6 +9,7 @@
 #include <pthread.h>
 #include <sched.h>
 #include <unistd.h>
+#include <linux/delay.h>
 #include "bench.h"
 
 /* Regions per thread on disjoint runs (not a multiple of 256). */

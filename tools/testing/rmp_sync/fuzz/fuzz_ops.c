@@ -28,6 +28,7 @@
  */
 #include <stdarg.h>
 #include <linux/rmp_sync.h>
+#include <linux/slab.h>
 #include "../emu.h"
 
 #define RP		RMP_SYNC_REGION_PAGES

@@ -1,12 +1,13 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace side of shim/kshim.h: allocation with a failure point and a
- * live-allocation count for leak checks, and the printk counters.
+ * What the shim headers (linux/slab.h, printk.h, percpu-rwsem.h, ...) do
+ * not inline: allocation with a failure point and a live-allocation count
+ * for leak checks, the printk counters, kstrtouint().
  */
 #include <malloc.h>
-#include "shim/kshim.h"
+#include "kshim.h"
 #include <linux/rmp_sync_swrmp.h>
-#include "shim/trace/events/rmp_sync.h"
+#include "trace/events/rmp_sync.h"
 
 int kshim_verbose;
 unsigned long kshim_warnings;
@@ -14,7 +15,7 @@ unsigned long kshim_splats;
 struct rmp_sync_fault_attr kshim_alloc_fault;
 long kshim_allocs;
 long kshim_live_allocs;
-int kshim_rcu_hb;		/* see kshim.h: TSan's view of a grace period */
+int kshim_rcu_hb;		/* see linux/rcupdate.h: TSan's view of a grace period */
 unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];
 
 /* A thread's shard of the percpu_rw_semaphore stand-in, fixed for its life. */
