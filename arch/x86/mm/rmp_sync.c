@@ -59,7 +59,7 @@
 #include <linux/string.h>
 #include <linux/time64.h>
 #include <linux/rmp_sync.h>
-#include <linux/rmp_sync_swrmp.h>
+#include <linux/rmp_sync_debug.h>
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/rmp_sync.h>
@@ -208,7 +208,7 @@ struct rmp_sync {
 };
 
 /*
- * The failure point of the core's allocations (<linux/rmp_sync_swrmp.h>),
+ * The failure point of the core's allocations (<linux/rmp_sync_debug.h>),
  * for the tests: armed with rmp_sync_fault_arm(), the Nth allocation the
  * core makes fails.  Disarmed, it costs one load per allocation.
  */

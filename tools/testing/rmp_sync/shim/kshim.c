@@ -6,7 +6,7 @@
  */
 #include <malloc.h>
 #include "kshim.h"
-#include <linux/rmp_sync_swrmp.h>
+#include <linux/rmp_sync_debug.h>
 #include "trace/events/rmp_sync.h"
 
 int kshim_verbose;

@@ -71,7 +71,7 @@
 #include <linux/types.h>
 #include <linux/bitops.h>
 #include <linux/rmp_sync.h>
-#include <linux/rmp_sync_swrmp.h>
+#include <linux/rmp_sync_debug.h>
 
 #include "sim.h"
 

@@ -7,7 +7,7 @@
 
 /*
  * Allocation.  kshim_alloc_fault (a struct rmp_sync_fault_attr, armed with
- * rmp_sync_fault_arm() from <linux/rmp_sync_swrmp.h>) fails any allocation
+ * rmp_sync_fault_arm() from <linux/rmp_sync_debug.h>) fails any allocation
  * but a __GFP_NOFAIL one: the core's and the emulated host's.
  */
 #define GFP_KERNEL 0u
