@@ -425,31 +425,42 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	return new;
 }
 
-/* Map an RMP instruction status to the one error convention of the API. */
+/*
+ * What each RMP instruction status (APM Vol. 3, RMPUPDATE and PSMASH) means
+ * to the API: the errno a caller sees, and whether it is retried until it
+ * passes ("in use", "overlap": another CPU holds the entry).  A status not
+ * listed is -EFAULT and not retried.  A new status code is one row here.
+ */
+static const struct {
+	int err;
+	bool transient;
+} rs_rmp_statuses[] = {
+	[RMP_SYNC_RMP_SUCCESS]		= { 0, false },
+	[RMP_SYNC_RMP_FAIL_INPUT]	= { -EINVAL, false },
+	[RMP_SYNC_RMP_FAIL_PERMISSION]	= { -EFAULT, false },
+	[RMP_SYNC_RMP_FAIL_INUSE]	= { -EBUSY, true },
+	[RMP_SYNC_RMP_FAIL_OVERLAP]	= { -EBUSY, true },
+};
+
+/* Map a backend's result to the one error convention of the API. */
 static int rs_rmp_errno(int status)
 {
 	switch (status) {
-	case RMP_SYNC_RMP_SUCCESS:
-		return 0;
-	case RMP_SYNC_RMP_FAIL_INPUT:
-		return -EINVAL;
-	case RMP_SYNC_RMP_FAIL_INUSE:
-	case RMP_SYNC_RMP_FAIL_OVERLAP:
-		return -EBUSY;
 	case -ENOMEM:
 	case -ENODEV:
 	case -EBUSY:
 	case -EINVAL:
 		return status;
-	default:
-		return -EFAULT;
 	}
+	if (status >= 0 && (size_t)status < ARRAY_SIZE(rs_rmp_statuses))
+		return rs_rmp_statuses[status].err;
+	return -EFAULT;
 }
 
 static bool rs_rmp_transient(int status)
 {
-	return status == RMP_SYNC_RMP_FAIL_INUSE ||
-	       status == RMP_SYNC_RMP_FAIL_OVERLAP;
+	return status >= 0 && (size_t)status < ARRAY_SIZE(rs_rmp_statuses) &&
+	       rs_rmp_statuses[status].transient;
 }
 
 /*
