@@ -8,7 +8,10 @@
  * own (disjoint: no common lock), and after every transition writes from its
  * CPU to random pages of the whole working set.  A recovery thread moves the
  * clock and collapses (rmp_sync_recover()), RCU readers look regions up
- * (rmp_sync_region_info()).
+ * (rmp_sync_region_info()).  The instance first covers 1G range 0 only; the
+ * main thread grows it to both ranges (memory hotplug, rmp_sync_grow())
+ * half-way through, while all of this runs: until then the core refuses
+ * the transitions in range 1.
  *
  * Checks:
  *  S1 on every write: a write that RMP-faults on a page that was
@@ -38,6 +41,7 @@
 #include <pthread.h>
 #include <time.h>
 #include <unistd.h>
+#include <linux/delay.h>
 #include <linux/rmp_sync.h>
 #include "emu.h"
 
@@ -58,6 +62,8 @@ struct st_run {
 	u64 ops_per_worker;
 	u64 deadline_ns;
 	bool stop;
+	bool grown;		/* the instance covers range 1 too */
+	unsigned int running;	/* workers not done yet */
 	u64 clock_ms;
 	/* per region: transitions started, and transitions in flight */
 	u32 *gen;
@@ -147,11 +153,19 @@ static void st_end(struct st_run *run, u64 region)
 static void st_write(struct st_worker *w, u64 pfn, u64 region, bool own)
 {
 	struct st_run *run = w->run;
+	struct rmp_sync_region_info info = {};
 	u32 gen, busy;
 	int ret;
 
-	busy = __atomic_load_n(&run->inflight[region], __ATOMIC_SEQ_CST);
+	/*
+	 * gen first: st_begin() raises inflight before gen, so a transition
+	 * that began between the two loads shows in one of them.  Loaded the
+	 * other way round, one that began in between (inflight seen 0, gen
+	 * seen raised) and was still running at the recheck went unnoticed,
+	 * and its RMPUPDATE made this write a false violation.
+	 */
 	gen = __atomic_load_n(&run->gen[region], __ATOMIC_SEQ_CST);
+	busy = __atomic_load_n(&run->inflight[region], __ATOMIC_SEQ_CST);
 	if (st_assigned(run, pfn))
 		return;		/* a guest's page: not the host's to write */
 	st_add(run->writes, 1);
@@ -164,8 +178,10 @@ static void st_write(struct st_worker *w, u64 pfn, u64 region, bool own)
 		st_add(run->faults_raced, 1);
 		return;
 	}
-	fprintf(stderr, "S1 violation: cpu %u write to PFN 0x%llx: %d\n", w->cpu,
-		(unsigned long long)pfn, ret);
+	rmp_sync_region_info(run->rs, pfn, &info);
+	fprintf(stderr, "S1 violation: cpu %u write to PFN 0x%llx: %d (mapped at level %d; region: %u assigned, split %d, RMP %u assigned)\n",
+		w->cpu, (unsigned long long)pfn, ret, emu_level(run->h, pfn), info.assigned,
+		info.split, rmp_sync_swrmp_assigned(emu_rmp(run->h), pfn));
 	st_add(run->violations, 1);
 }
 
@@ -248,6 +264,7 @@ static void *st_worker_fn(void *arg)
 		}
 		st_add(run->ops, 1);
 	}
+	__atomic_sub_fetch(&run->running, 1, __ATOMIC_RELEASE);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -287,9 +304,12 @@ static void *st_reader_fn(void *arg)
 	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED)) {
 		struct rmp_sync_region_info info;
 		u64 pfn = rmp_sync_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		bool grown = __atomic_load_n(&run->grown, __ATOMIC_ACQUIRE);
 
 		if (rmp_sync_region_info(run->rs, pfn, &info)) {
-			st_add(run->bad_returns, 1);
+			/* beyond the RAM covered before the grow: refused */
+			if (pfn < RMP_SYNC_GB_PAGES || grown)
+				st_add(run->bad_returns, 1);
 			continue;
 		}
 		st_add(run->lookups, 1);
@@ -373,6 +393,7 @@ int main(int argc, char **argv)
 	u64 ops = 0, secs = 10, seed = (u64)time(NULL), threads;
 	struct emu_config ec = { .mem_bytes = 2ULL << 30, .pse = true, .gbpages = true };
 	struct rmp_sync_config cfg = {
+		.nr_pages = RMP_SYNC_GB_PAGES,	/* grown to 2G half-way */
 		.clock_ms = st_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 4,
@@ -458,6 +479,7 @@ int main(int argc, char **argv)
 	splats = kshim_splats;
 	start = st_now_ns();
 	run.deadline_ns = secs ? start + secs * 1000000000ULL : ~0ULL;
+	run.running = threads;
 	for (i = 0; i < threads; i++) {
 		workers[i] = (struct st_worker){ .run = &run, .cpu = i,
 			.s = (seed ^ (0x9e3779b97f4a7c15ULL * (i + 1))) | 1 };
@@ -469,6 +491,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < ST_READERS; i++)
 		if (pthread_create(&readers[i], NULL, st_reader_fn, &run))
 			return 1;
+
+	/* memory hotplug half-way (or after 50 ms of an -n run) */
+	for (i = 0; i < (secs ? secs * 50 : 5) &&
+		    __atomic_load_n(&run.running, __ATOMIC_ACQUIRE); i++)
+		msleep(10);
+	ret = rmp_sync_grow(run.rs, 2 * RMP_SYNC_GB_PAGES);
+	if (ret) {
+		fprintf(stderr, "rmp_sync_grow: %d\n", ret);
+		run.violations++;
+	}
+	__atomic_store_n(&run.grown, true, __ATOMIC_RELEASE);
 
 	for (i = 0; i < threads; i++)
 		pthread_join(workers[i].thread, NULL);
