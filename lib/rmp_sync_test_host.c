@@ -344,15 +344,7 @@ static void rst_env_destroy(void *ctx)
  */
 struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 {
-	struct rmp_sync_config cfg = {
-		.rmp = &rmp_sync_swrmp_checked_ops,
-		.dmap = &rst_dmap_ops,
-		.clock_ms = rst_clock,
-		.kick = rst_kick,
-		.mode = opts->mode,
-		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
-		.defrag_1g = !opts->no_defrag_1g,
-	};
+	struct rmp_sync_config cfg;
 	struct rst_khost *h;
 	struct rst_env *env;
 	u64 i, nr_regions;
@@ -413,11 +405,11 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	/* S1's order, as each RMPUPDATE lands; mode NONE breaks it on purpose */
 	if (opts->mode != RMP_SYNC_MODE_NONE)
 		rmp_sync_swrmp_check_order(env->rmp, rst_dmap_level, h);
+	cfg = rst_config(env, opts);
 	cfg.nr_pages = env->ram_pages;
 	cfg.rmp_priv = env->rmp;
+	cfg.dmap = &rst_dmap_ops;
 	cfg.dmap_priv = h;
-	cfg.clock_priv = env;
-	cfg.kick_priv = env;
 	env->cfg = cfg;
 	env->rs = rmp_sync_create(&cfg);
 	if (IS_ERR(env->rs)) {

@@ -66,6 +66,26 @@ static inline void rst_kick(void *priv)
 }
 
 /*
+ * What both hosts give rmp_sync_create() for @opts: the order-checked
+ * software RMP, the clock and kick() above.  The host fills in the RAM
+ * covered, its direct-map backend and the backends' arguments.
+ */
+static inline struct rmp_sync_config rst_config(struct rst_env *env,
+						const struct rst_opts *opts)
+{
+	return (struct rmp_sync_config){
+		.rmp = &rmp_sync_swrmp_checked_ops,
+		.clock_ms = rst_clock,
+		.clock_priv = env,
+		.kick = rst_kick,
+		.kick_priv = env,
+		.mode = opts->mode,
+		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
+		.defrag_1g = !opts->no_defrag_1g,
+	};
+}
+
+/*
  * Run @fn(@arg, id) on @n threads at once (kthreads in the kernel,
  * pthreads in userspace) and wait for all of them: 0 or -errno.
  */

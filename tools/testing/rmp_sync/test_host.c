@@ -22,22 +22,14 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.pse = !opts->no_pse,
 		.gbpages = !opts->no_pse && !opts->no_gbpages,
 	};
-	struct rmp_sync_config cfg = {
-		.rmp = &rmp_sync_swrmp_checked_ops,
-		.clock_ms = rst_clock,
-		.kick = rst_kick,
-		.mode = opts->mode,
-		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
-		.defrag_1g = !opts->no_defrag_1g,
-	};
+	struct rmp_sync_config cfg;
 	struct emu_instance *in;
 	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
+	cfg = rst_config(env, opts);
 	in = kzalloc(sizeof(*in), GFP_KERNEL);
 	KUNIT_ASSERT_NOT_NULL(test, in);
-	cfg.clock_priv = env;
-	cfg.kick_priv = env;
 	ret = emu_instance_create(in, &ec, &cfg);
 	if (ret)
 		kfree(in);

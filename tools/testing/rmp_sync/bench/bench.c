@@ -72,14 +72,20 @@ void bench_progress(const char *what)
 		fprintf(stderr, "\r%-60s\r", what);
 }
 
+/* "rmp-sync-bench: " and the message, on stderr. */
+static void bench_vmsg(const char *fmt, va_list ap)
+{
+	fprintf(stderr, "rmp-sync-bench: ");
+	vfprintf(stderr, fmt, ap);
+	fputc('\n', stderr);
+}
+
 void bench_die(const char *fmt, ...)
 {
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "rmp-sync-bench: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	bench_vmsg(fmt, ap);
 	va_end(ap);
 	exit(1);
 }
@@ -392,9 +398,7 @@ static int __attribute__((format(printf, 1, 2))) bad_usage(const char *fmt, ...)
 	va_list ap;
 
 	va_start(ap, fmt);
-	fprintf(stderr, "rmp-sync-bench: ");
-	vfprintf(stderr, fmt, ap);
-	fputc('\n', stderr);
+	bench_vmsg(fmt, ap);
 	va_end(ap);
 	usage(stderr);
 	return 2;
