@@ -123,6 +123,11 @@ static void rst_window_put(struct page *window, bool foreign)
 		free_contig_range(page_to_pfn(window), RST_WINDOW_PAGES);
 }
 
+/**
+ * rst_host_exit() - free the windows kept between cases.
+ *
+ * The suite's exit calls it: the cached window and the retired ones.
+ */
 void rst_host_exit(void)
 {
 	struct page *windows[RST_MAX_RETIRED + 1];
@@ -511,8 +516,13 @@ unsigned long rst_boot_diff(struct rst_env *env)
 	return diff;
 }
 
-/*
- * The window's leaves are recounted (every PTE of a 4K region checked) and
+/**
+ * rst_host_check() - check S1's order and recount the direct map.
+ * @env: the case's environment.
+ *
+ * No RMPUPDATE may have made a region mixed while it was mapped large
+ * (rmp_sync_swrmp_order_violations()).  Then the window's leaves are
+ * recounted (every PTE of a 4K region checked) and
  * compared with direct_pages_count[]: both must have moved by the same
  * amount since the case began, which checks the DirectMap accounting of
  * rmp_sync's splits and collapses.  Other kernel code may change the
@@ -521,6 +531,9 @@ unsigned long rst_boot_diff(struct rst_env *env)
  * wrong count of rmp_sync's, so with CONFIG_CPA_DEBUG only the window
  * itself is checked (and that is said once per case).  The default KUnit
  * configuration has no other direct-map user, and compares.
+ *
+ * Return: 0, -EFAULT (S1's order broken) or -EIO (a bad PTE, or counts
+ * that moved apart).
  */
 int rst_host_check(struct rst_env *env)
 {
@@ -565,13 +578,17 @@ u64 rst_flushes(struct rst_env *env)
 	return atomic_long_read(&rst_host(env)->flushes);
 }
 
-struct rmp_sync_fault_attr *rst_fault(struct rst_env *env, enum rst_fault f)
+/**
+ * rst_host_fault() - the kernel host's failure points.
+ * @env: the case's environment.
+ * @f: RST_FAULT_SPLIT or RST_FAULT_COLLAPSE (the wrapped direct-map
+ *	backend's), or RST_FAULT_ALLOC (the core's allocations).
+ *
+ * Return: the failure point, or NULL for another @f.
+ */
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f)
 {
 	switch (f) {
-	case RST_FAULT_RMPUPDATE:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
-	case RST_FAULT_PSMASH:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
 	case RST_FAULT_SPLIT:
 		return &rst_host(env)->split_fault;
 	case RST_FAULT_COLLAPSE:
@@ -583,6 +600,17 @@ struct rmp_sync_fault_attr *rst_fault(struct rst_env *env, enum rst_fault f)
 	}
 }
 
+/**
+ * rst_foreign_4k() - split one page to 4K on purpose, as other kernel
+ *	users do (set_memory_4k()).
+ * @env: the case's environment.
+ * @pfn: a page of the test window.
+ *
+ * The split is for good: the window is retired at teardown, not handed to
+ * the next case.
+ *
+ * Return: 0, -EINVAL outside the window, or set_memory_4k()'s error.
+ */
 int rst_foreign_4k(struct rst_env *env, u64 pfn)
 {
 	if (!rst_in_window(env, pfn))

@@ -106,8 +106,23 @@ unsigned long rst_boot_diff(struct rst_env *env);
 int rst_host_check(struct rst_env *env);
 u64 rst_rmp_faults(struct rst_env *env);
 u64 rst_flushes(struct rst_env *env);
+/* The host's failure points: split, collapse, allocation; NULL else. */
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f);
+
 /* The failure point @f, to arm with rmp_sync_fault_arm(). */
-struct rmp_sync_fault_attr *rst_fault(struct rst_env *env, enum rst_fault f);
+static inline struct rmp_sync_fault_attr *
+rst_fault(struct rst_env *env, enum rst_fault f)
+{
+	switch (f) {
+	case RST_FAULT_RMPUPDATE:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
+	case RST_FAULT_PSMASH:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
+	default:
+		return rst_host_fault(env, f);
+	}
+}
+
 /* Other kernel users: a deliberate 4K split; a read-only page. */
 int rst_foreign_4k(struct rst_env *env, u64 pfn);
 int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);

@@ -648,11 +648,11 @@ static void rst_backend_failure(struct kunit *test, struct rst_env *env,
 
 	/* RMP state: changed exactly when the call succeeded */
 	rst_entry(env, pfn, &e);
-	if (sc == SC_PRIVATE_4K)
+	if (sc == SC_PRIVATE_4K) {
 		KUNIT_EXPECT_EQ(test, e.assigned, ret == 0);
-	else if (sc == SC_SHARED_IN_2M)
+	} else if (sc == SC_SHARED_IN_2M) {
 		KUNIT_EXPECT_EQ(test, e.assigned, ret != 0);
-	else if (fired && c->error > 0) {
+	} else if (fired && c->error > 0) {
 		/* refused: nothing collapsed, the region stays 4K and safe */
 		KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
 		KUNIT_EXPECT_EQ(test, st.collapse_failures[c->error], 1ULL);
@@ -1712,7 +1712,8 @@ static void rmp_sync_test_random(struct kunit *test)
 			leaked = true;
 		} else if (op < 95) {
 			env->clock_ms += rmp_sync_rand(&s) % 30;
-			ret = rmp_sync_recover(env->rs, 1 + rmp_sync_rand(&s) % 4, op & 1, NULL) < 0;
+			ret = rmp_sync_recover(env->rs, 1 + rmp_sync_rand(&s) % 4,
+					       op & 1, NULL) < 0;
 		} else {
 			env->clock_ms += rmp_sync_rand(&s) % 10;
 		}

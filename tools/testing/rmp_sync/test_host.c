@@ -107,13 +107,9 @@ u64 rst_flushes(struct rst_env *env)
 	return st.flushes;
 }
 
-struct rmp_sync_fault_attr *rst_fault(struct rst_env *env, enum rst_fault f)
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f)
 {
 	switch (f) {
-	case RST_FAULT_RMPUPDATE:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
-	case RST_FAULT_PSMASH:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
 	case RST_FAULT_SPLIT:
 		return emu_fault(rst_emu(env), EMU_FAULT_SPLIT);
 	case RST_FAULT_COLLAPSE:
