@@ -38,76 +38,75 @@ static void rec_setup(struct rmp_sync *rs, u64 k, u64 stride)
 	}
 }
 
-static void rec_lite(struct rec_row *row, u64 k, u64 nr_regions, unsigned int reps)
+/* Time the one rmp_sync_recover() over the @k candidates of @rs, in ns. */
+static double rec_time_pass(struct rec_row *row, struct rmp_sync *rs, u64 k)
+{
+	u64 t0 = bench_ns(), ns;
+
+	rmp_sync_recover(rs, k, true, &row->pass);
+	ns = bench_ns() - t0;
+	if (row->pass.collapsed_2m != k)
+		bench_die("%s: recovery of %llu regions collapsed %u", row->backend,
+			  (ull)k, row->pass.collapsed_2m);
+	return ns;
+}
+
+/*
+ * @row: @reps passes, each over @k candidates spread over @nr_regions, on
+ * the light backends (@lite) or the emulated host.
+ */
+static void rec_row(struct rec_row *row, bool lite, u64 k, u64 nr_regions,
+		    unsigned int reps)
 {
 	double t[64];
 	unsigned int r;
 
 	row->k = k;
 	row->nr_regions = nr_regions;
-	row->backend = "lite";
+	row->backend = lite ? "lite" : "emu";
 	for (r = 0; r < reps; r++) {
-		struct lite l = { .nr_regions = nr_regions };
-		struct rmp_sync_config cfg = {
-			.nr_pages = nr_regions * RP,
-			.rmp = &lite_rmp_ops, .rmp_priv = &l,
-			.dmap = &lite_dmap_ops, .dmap_priv = &l,
-			.clock_ms = bench_clock, .clock_priv = &bench_clock_ms,
-			.mode = RMP_SYNC_MODE_DEFERRED, .defrag_1g = true,
-		};
-		struct rmp_sync *rs;
-		u64 f0, t0;
+		if (lite) {
+			struct lite l = { .nr_regions = nr_regions };
+			struct rmp_sync_config cfg = {
+				.nr_pages = nr_regions * RP,
+				.rmp = &lite_rmp_ops, .rmp_priv = &l,
+				.dmap = &lite_dmap_ops, .dmap_priv = &l,
+				.clock_ms = bench_clock, .clock_priv = &bench_clock_ms,
+				.mode = RMP_SYNC_MODE_DEFERRED, .defrag_1g = true,
+			};
+			struct rmp_sync *rs;
+			u64 f0;
 
-		l.level = malloc(nr_regions);
-		l.assigned = calloc(BITS_TO_LONGS(nr_regions), sizeof(long));
-		if (!l.level || !l.assigned)
-			bench_die("out of memory");
-		memset(l.level, PG_LEVEL_2M, nr_regions);
-		rs = rmp_sync_create(&cfg);
-		if (IS_ERR(rs))
-			bench_die("rmp_sync_create: %ld", PTR_ERR(rs));
-		rec_setup(rs, k, nr_regions / k);
-		f0 = l.flushes;
-		t0 = bench_ns();
-		rmp_sync_recover(rs, k, true, &row->pass);
-		t[r] = bench_ns() - t0;
-		row->backend_flushes = l.flushes - f0;
-		if (l.collapses != k || row->pass.collapsed_2m != k)
-			bench_die("recovery of %llu regions collapsed %llu", (ull)k,
-				  (ull)l.collapses);
-		rmp_sync_destroy(rs);
-		free(l.level);
-		free(l.assigned);
-	}
-	row->ns = median(t, reps);
-	row->ns_per_region = row->ns / k;
-}
+			l.level = malloc(nr_regions);
+			l.assigned = calloc(BITS_TO_LONGS(nr_regions), sizeof(long));
+			if (!l.level || !l.assigned)
+				bench_die("out of memory");
+			memset(l.level, PG_LEVEL_2M, nr_regions);
+			rs = rmp_sync_create(&cfg);
+			if (IS_ERR(rs))
+				bench_die("rmp_sync_create: %ld", PTR_ERR(rs));
+			rec_setup(rs, k, nr_regions / k);
+			f0 = l.flushes;
+			t[r] = rec_time_pass(row, rs, k);
+			row->backend_flushes = l.flushes - f0;
+			if (l.collapses != k)
+				bench_die("lite: %llu regions collapsed, not %llu",
+					  (ull)l.collapses, (ull)k);
+			rmp_sync_destroy(rs);
+			free(l.level);
+			free(l.assigned);
+		} else {
+			struct emu_stats e0, e1;
+			struct bhost b;
 
-static void rec_emu(struct rec_row *row, u64 k, unsigned int reps)
-{
-	struct emu_stats e0, e1;
-	double t[64];
-	unsigned int r;
-
-	row->k = k;
-	row->nr_regions = k;
-	row->backend = "emu";
-	for (r = 0; r < reps; r++) {
-		struct bhost b;
-		u64 t0;
-
-		bhost_create(&b, k, RMP_SYNC_MODE_DEFERRED, false);
-		rec_setup(b.rs, k, 1);
-		emu_get_stats(b.h, &e0);
-		t0 = bench_ns();
-		rmp_sync_recover(b.rs, k, true, &row->pass);
-		t[r] = bench_ns() - t0;
-		emu_get_stats(b.h, &e1);
-		row->backend_flushes = e1.flushes - e0.flushes;
-		if (row->pass.collapsed_2m != k)
-			bench_die("emulated recovery of %llu regions collapsed %u",
-				  (ull)k, row->pass.collapsed_2m);
-		bhost_destroy(&b);
+			bhost_create(&b, nr_regions, RMP_SYNC_MODE_DEFERRED, false);
+			rec_setup(b.rs, k, nr_regions / k);
+			emu_get_stats(b.h, &e0);
+			t[r] = rec_time_pass(row, b.rs, k);
+			emu_get_stats(b.h, &e1);
+			row->backend_flushes = e1.flushes - e0.flushes;
+			bhost_destroy(&b);
+		}
 	}
 	row->ns = median(t, reps);
 	row->ns_per_region = row->ns / k;
@@ -125,15 +124,15 @@ static void rec_measure(struct rec_result *res)
 		struct rec_row *row = &res->row[res->nr++];
 
 		bench_progress("recovery");
-		rec_lite(row, ks[i], ks[i], opts.quick ? 1 : reps[i]);
+		rec_row(row, true, ks[i], ks[i], opts.quick ? 1 : reps[i]);
 		lo = min(lo, row->ns_per_region);
 		hi = max(hi, row->ns_per_region);
 	}
 	/* Sparse: 64 candidates spread over 512 GiB, to show the scan. */
 	if (!opts.quick)
-		rec_lite(&res->row[res->nr++], 64, 262144, 3);
+		rec_row(&res->row[res->nr++], true, 64, 262144, 3);
 	for (i = 0; i < 3; i++)
-		rec_emu(&res->row[res->nr++], ks[i], opts.quick ? 1 : min(reps[i], 5U));
+		rec_row(&res->row[res->nr++], false, ks[i], ks[i], opts.quick ? 1 : min(reps[i], 5U));
 
 	res->one_flush = true;
 	for (i = 0; i < res->nr; i++)
