@@ -141,6 +141,7 @@ struct rmp_sync_dmap_ops {
  * @RMP_SYNC_MODE_DEFERRED: split exactly when a region becomes mixed; queue
  *	uniform regions and collapse them from rmp_sync_recover().
  * @RMP_SYNC_MODE_EAGER: as DEFERRED, but collapse (and flush) at once.
+ * @RMP_SYNC_NR_MODES: the number of modes.
  */
 enum rmp_sync_mode {
 	RMP_SYNC_MODE_NONE,
@@ -164,6 +165,7 @@ enum rmp_sync_mode {
  * @RMP_SYNC_KNOB_DEFRAG_1G: also restore the 1G leaves rmp_sync split.
  * @RMP_SYNC_KNOB_COLLAPSE_PRIVATE: also collapse regions that are uniformly
  *	guest/firmware-owned (0: only those wholly back with the hypervisor).
+ * @RMP_SYNC_NR_KNOBS: the number of knobs.
  */
 enum rmp_sync_knob {
 	RMP_SYNC_KNOB_ENABLED,
@@ -195,13 +197,17 @@ extern const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS];
 /**
  * struct rmp_sync_config - how to build an instance.
  * @nr_pages: RAM covered, in 4K pages; a multiple of RMP_SYNC_REGION_PAGES.
- * @rmp: RMP backend; @rmp_priv its argument.
- * @dmap: direct-map backend; @dmap_priv its argument.
+ * @rmp: RMP backend.
+ * @rmp_priv: @rmp's argument.
+ * @dmap: direct-map backend.
+ * @dmap_priv: @dmap's argument.
  * @clock_ms: monotonic milliseconds (jiffies in the kernel, the simulated
- *	clock in the simulator); @clock_priv its argument.
+ *	clock in the simulator).
+ * @clock_priv: @clock_ms's argument.
  * @kick: if not NULL, called (no rmp_sync lock held; must not sleep) after
  *	a transition or knob change queued a collapse candidate, so that
- *	whoever runs rmp_sync_background() wakes up; @kick_priv its argument.
+ *	whoever runs rmp_sync_background() wakes up.
+ * @kick_priv: @kick's argument.
  * @mode: initial enum rmp_sync_mode.
  * @collapse_delay_millisecs: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
  * @defrag_1g: initial RMP_SYNC_KNOB_DEFRAG_1G.
