@@ -674,8 +674,7 @@ static void rmp_sync_test_backend_failure(struct kunit *test)
 		if (rst_scenario_applies(c->point, sc))
 			rst_backend_failure(test, env, c, sc,
 					    env->base + (11 + 2 * sc) * RP + 42);
-	rmp_sync_swrmp_give_back(env->rmp, env->rs, env->base, 32 * RP);
-	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_quiesce(env->rmp, env->rs, env->base, 32 * RP), 0L);
 	if (!c->kept)
 		KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, env->base, 32 * RP, true), 0);
@@ -1262,9 +1261,8 @@ static void rmp_sync_test_concurrent(struct kunit *test)
 		   atomic_read(&mt->applied), atomic_read(&mt->refused), RST_MT_THREADS);
 
 	/* S2: give every page back; one recovery restores the boot layout */
-	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_give_back(env->rmp, env->rs, env->base,
-						       last - env->base), 0ULL);
-	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_quiesce(env->rmp, env->rs, env->base,
+						     last - env->base), 0L);
 	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
 	expect_consistent(test, env, env->base);
 }
@@ -1735,9 +1733,8 @@ static void rmp_sync_test_random(struct kunit *test)
 
 	rst_directmap(env, &dm[1][0], &dm[1][1], &dm[1][2]);
 	/* quiesce: give everything back (but a leaked page), then recover */
-	KUNIT_EXPECT_LE(test, rmp_sync_swrmp_give_back(env->rmp, env->rs, first,
-						       RST_RANDOM_REGIONS * RP), (u64)leaked);
-	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_quiesce(env->rmp, env->rs, first,
+						     RST_RANDOM_REGIONS * RP), 0L);
 	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, 0, env->ram_pages, true), 0);
 	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
 	if (!leaked)
@@ -1934,15 +1931,15 @@ static void rst_sweep_consistent(struct kunit *test, struct rst_env *env,
 	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
 }
 
-/* Give every page back (parked regions queued again), recover everything. */
+/* Give every page back (parked regions queued again), recover, check S2. */
 static void rst_sweep_teardown(struct kunit *test, struct rst_env *env,
 			       unsigned int r)
 {
-	rmp_sync_swrmp_give_back(env->rmp, env->rs,
-				 ALIGN_DOWN(rst_sweep_pfn(env, r, SW_PRIV_D), RP), RP);
-	rmp_sync_swrmp_give_back(env->rmp, env->rs,
-				 ALIGN_DOWN(rst_sweep_pfn(env, r, SW_PRIV_A), RP), 6 * RP);
-	KUNIT_EXPECT_GE(test, recover_all(env), 0);
+	u64 d = ALIGN_DOWN(rst_sweep_pfn(env, r, SW_PRIV_D), RP);
+	u64 a = ALIGN_DOWN(rst_sweep_pfn(env, r, SW_PRIV_A), RP);
+
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_quiesce(env->rmp, env->rs, d, RP), 0L);
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_quiesce(env->rmp, env->rs, a, 6 * RP), 0L);
 }
 
 /*

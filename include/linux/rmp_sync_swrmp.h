@@ -41,5 +41,7 @@ void rmp_sync_swrmp_check_order(struct rmp_sync_swrmp *rmp,
 unsigned long rmp_sync_swrmp_order_violations(struct rmp_sync_swrmp *rmp);
 u64 rmp_sync_swrmp_give_back(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
 			     u64 pfn, u64 nr_pages);
+long rmp_sync_swrmp_quiesce(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
+			    u64 pfn, u64 nr_pages);
 
 #endif /* _LINUX_RMP_SYNC_SWRMP_H */

@@ -48,7 +48,10 @@
  * reads as 512 hypervisor-owned 4K entries.  Up front, a 2M region costs a
  * chunk pointer and a 16-bit assigned count, so 1 TiB costs 5 MiB.
  */
+#define pr_fmt(fmt) "rmp_sync swrmp: " fmt
+
 #include <linux/types.h>
+#include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
@@ -482,6 +485,53 @@ u64 rmp_sync_swrmp_give_back(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
 			rmp_sync_make_shared(rs, spare, PG_LEVEL_4K);
 	}
 	return left;
+}
+
+/**
+ * rmp_sync_swrmp_quiesce() - give a range back, recover, and check S2.
+ * @rmp: the software RMP behind @rs.
+ * @rs: the instance.
+ * @pfn: first page of the range, 2M-aligned.
+ * @nr_pages: pages in the range, a multiple of RMP_SYNC_REGION_PAGES.
+ *
+ * Gives every page of the range back (rmp_sync_swrmp_give_back()), runs
+ * recovery passes, the delay ignored, until one collapses nothing, then
+ * checks S2 as rmp_sync sees it: no region of the range is still queued,
+ * and none that holds no assigned page (a leaked page counts as assigned,
+ * its record lost or not) is still split by rmp_sync.  A region another kernel user split is not
+ * rmp_sync's to restore; whether the page tables agree, and whether 1G
+ * ranges came back, is for the caller to check on its host.  Each region
+ * that breaks S2 is reported with pr_err().
+ *
+ * Return: the number of regions of the range that break S2, or a negative
+ * errno from a recovery pass.
+ */
+long rmp_sync_swrmp_quiesce(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
+			    u64 pfn, u64 nr_pages)
+{
+	u64 first;
+	long bad = 0;
+	int n;
+
+	rmp_sync_swrmp_give_back(rmp, rs, pfn, nr_pages);
+	while ((n = rmp_sync_recover(rs, 1U << 20, true, NULL)) > 0)
+		;
+	if (n < 0)
+		return n;
+	for (first = pfn; first < pfn + nr_pages; first += RMP_SYNC_REGION_PAGES) {
+		struct rmp_sync_region_info info;
+
+		if (rmp_sync_region_info(rs, first, &info))
+			return -EINVAL;
+		if (info.pending ||
+		    (info.split && info.ours && !info.assigned && !info.leaked)) {
+			pr_err("S2: region at PFN 0x%llx %s (%u pages assigned)\n",
+			       (unsigned long long)first,
+			       info.pending ? "still queued" : "still split", info.assigned);
+			bad++;
+		}
+	}
+	return bad;
 }
 
 /**

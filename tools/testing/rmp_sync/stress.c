@@ -327,30 +327,15 @@ static void *st_reader_fn(void *arg)
 /* Give back every page that is not leaked, recover, and check S2. */
 static unsigned long st_quiesce(struct st_run *run)
 {
-	unsigned long bad = 0;
 	struct rmp_sync_stats st;
-	u64 i;
+	unsigned long bad = 0;
+	long ret;
 
-	for (i = 0; i < run->nr_regions; i++)
-		rmp_sync_swrmp_give_back(emu_rmp(run->h), run->rs, st_region_pfn(run, i), RP);
-	while (rmp_sync_recover(run->rs, 1024, true, NULL) > 0)
-		;
-	rmp_sync_get_stats(run->rs, &st);
-	if (st.regions_pending) {
-		fprintf(stderr, "S2: %llu regions still pending\n",
-			(unsigned long long)st.regions_pending);
+	ret = rmp_sync_swrmp_quiesce(emu_rmp(run->h), run->rs, st_region_pfn(run, 0),
+				     run->nr_regions * RP);
+	if (ret)
 		bad++;
-	}
-	for (i = 0; i < run->nr_regions; i++) {
-		struct rmp_sync_region_info info;
-
-		rmp_sync_region_info(run->rs, st_region_pfn(run, i), &info);
-		if (info.split && !info.leaked) {
-			fprintf(stderr, "S2: region at PFN 0x%llx split, %u assigned, no leak\n",
-				(unsigned long long)st_region_pfn(run, i), info.assigned);
-			bad++;
-		}
-	}
+	rmp_sync_get_stats(run->rs, &st);
 	if (rmp_sync_check(run->rs, 0, 2 * RMP_SYNC_GB_PAGES, true) || emu_check(run->h)) {
 		fprintf(stderr, "S3: check failed after quiesce\n");
 		bad++;

@@ -482,14 +482,14 @@ static void fz_step(struct fz *z)
 static void fz_quiesce(struct fz *z)
 {
 	struct rmp_sync_stats st;
-	unsigned int i, round;
+	unsigned int i;
 
 	fz_disarm(z);
-	for (round = 0; round < 2; round++) {
-		for (i = 0; i < FZ_REGIONS; i++)
-			rmp_sync_swrmp_give_back(emu_rmp(z->h), z->rs, fz_region_pfn(i), RP);
-		while (rmp_sync_recover(z->rs, 64, true, NULL) > 0)
-			;
+	for (i = 0; i < FZ_REGIONS; i++) {
+		long bad = rmp_sync_swrmp_quiesce(emu_rmp(z->h), z->rs, fz_region_pfn(i), RP);
+
+		if (bad)
+			fz_fail(z, "S2: region %u after the quiesce: %ld", i, bad);
 	}
 	fz_check(z, -1, -1);
 	rmp_sync_get_stats(z->rs, &st);
