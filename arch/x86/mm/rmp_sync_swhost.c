@@ -50,6 +50,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
