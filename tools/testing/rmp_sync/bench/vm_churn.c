@@ -3,18 +3,14 @@
  * rmp-sync-bench, section 5: workload.  The vm-churn workload
  * (sim/workload.c, 64 GiB) replayed through each policy on its own
  * emulated host, as rmp-sync-sim does (a recovery pass every 100 ms of
- * simulated time), timed end to end.  wl_kick() and wl_replay() are
- * rmp-sync-sim's replay for now; they go to the shared replay engine.
+ * simulated time), timed end to end through the replay engine
+ * rmp-sync-sim and the kernel's debug host use (rmp_sync_replay.c), its
+ * own accounting included.
  */
 #include "bench.h"
 #include "../sim/sim.h"
 
-enum { WL_NONE, WL_UPSTREAM, WL_EAGER, WL_RMP_SYNC, WL_NR };
-static const char *const wl_names[WL_NR] = { "none", "upstream", "eager", "rmp_sync" };
-static const enum rmp_sync_mode wl_modes[WL_NR] = {
-	RMP_SYNC_MODE_NONE, RMP_SYNC_MODE_UPSTREAM, RMP_SYNC_MODE_EAGER,
-	RMP_SYNC_MODE_DEFERRED,
-};
+#define WL_NR	RSR_NR_POLICIES
 
 struct wl_result {
 	double hours;
@@ -27,118 +23,124 @@ struct wl_result {
 	u64 passes[WL_NR], scanned[WL_NR];	/* recovery passes, words looked at */
 };
 
-/* The simulated clock of a replay and its background "thread". */
-struct wl_clock {
-	u64 now;		/* first: bench_clock() reads it */
-	u64 next_pass;
-	bool idle;		/* waits for a kick */
+/* One replay on an emulated host, counting the recovery passes it runs. */
+struct wl_run {
+	struct rsr_run e;
+	struct emu_instance in;
+	u64 passes, scanned;
 };
 
-static void wl_kick(void *priv)
+static struct wl_run *wl_of(void *host)
 {
-	struct wl_clock *c = priv;
-
-	/* As the kernel's runner: a kick makes a pass due now. */
-	if (c->idle || c->next_pass > c->now) {
-		c->idle = false;
-		c->next_pass = c->now;
-	}
+	return host;
 }
 
+static int wl_level(void *host, u64 pfn)
+{
+	return emu_level(wl_of(host)->in.h, pfn);
+}
+
+static void wl_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
+{
+	emu_directmap(wl_of(host)->in.h, p4k, p2m, p1g);
+}
+
+static int wl_write(void *host, unsigned int cpu, u64 pfn)
+{
+	return emu_write(wl_of(host)->in.h, cpu, pfn);
+}
+
+static bool wl_assigned(void *host, u64 pfn)
+{
+	struct rmp_sync_rmp_entry e;
+
+	return !rmp_sync_swrmp_ops.lookup(emu_rmp(wl_of(host)->in.h), pfn, &e) &&
+	       e.assigned;
+}
+
+static u64 wl_flushes(void *host)
+{
+	struct emu_stats es;
+
+	emu_get_stats(wl_of(host)->in.h, &es);
+	return es.flushes;
+}
+
+static unsigned int wl_pass(void *host, struct rmp_sync_pass *pass)
+{
+	struct wl_run *w = wl_of(host);
+	unsigned int sleep_ms = rmp_sync_background(w->in.rs, pass);
+
+	w->passes++;
+	w->scanned += pass->scanned;
+	return sleep_ms;
+}
+
+static void wl_quiesce(void *host)
+{
+	struct wl_run *w = wl_of(host);
+	unsigned int budget = rmp_sync_get_knob(w->in.rs,
+						RMP_SYNC_KNOB_REGIONS_TO_SCAN);
+	struct rmp_sync_pass pass;
+	int ret;
+
+	do {
+		memset(&pass, 0, sizeof(pass));
+		ret = rmp_sync_recover(w->in.rs, budget, true, &pass);
+		w->passes++;
+		w->scanned += pass.scanned;
+	} while (ret > 0);
+}
+
+static const struct rsr_host_ops wl_host_ops = {
+	.level = wl_level,
+	.directmap = wl_directmap,
+	.write = wl_write,
+	.assigned = wl_assigned,
+	.flushes = wl_flushes,
+	.pass = wl_pass,
+	.quiesce = wl_quiesce,
+};
+
 /* One replay, as rmp-sync-sim does it (default knobs); returns seconds. */
-static double wl_replay(const struct sim_trace *t, int pol, struct wl_result *res)
+static double wl_replay(const struct sim_trace *t, enum rsr_policy pol,
+			struct wl_result *res)
 {
 	struct emu_config ec = {
 		.mem_bytes = t->mem_bytes, .nr_cpus = 2, .pse = true, .gbpages = true,
 	};
-	struct wl_clock clk = { .idle = true };
-	u64 rejected = 0, t0, t1;
-	u64 passes = 0, scanned = 0;
-	struct rmp_sync_pass pass;
+	static struct wl_run w;
 	struct rmp_sync_config cfg = {
-		.clock_ms = bench_clock, .clock_priv = &clk,
-		.kick = wl_kick, .kick_priv = &clk,
-		.mode = wl_modes[pol],
+		.clock_ms = rsr_clock, .clock_priv = &w.e,
+		.kick = rsr_kick, .kick_priv = &w.e,
+		.mode = rsr_policy_mode[pol],
 		.collapse_delay_millisecs =
 			rmp_sync_knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS].def,
 		.defrag_1g = rmp_sync_knobs[RMP_SYNC_KNOB_DEFRAG_1G].def,
 	};
-	unsigned int budget = rmp_sync_knobs[RMP_SYNC_KNOB_REGIONS_TO_SCAN].def;
-	bool recovery = wl_modes[pol] >= RMP_SYNC_MODE_DEFERRED;
-	struct rmp_sync_stats st;
-	struct emu_stats es;
-	struct emu_instance in;
-	struct emu_host *h;
-	struct rmp_sync *rs;
+	u64 t0, t1;
 	size_t i;
 
-	if (emu_instance_create(&in, &ec, &cfg))
+	memset(&w, 0, sizeof(w));
+	if (rsr_run_init(&w.e, t->mem_bytes >> PAGE_SHIFT, pol, &wl_host_ops, &w) ||
+	    emu_instance_create(&w.in, &ec, &cfg))
 		bench_die("cannot create the emulated host");
-	h = in.h;
-	rs = in.rs;
+	rsr_run_start(&w.e, w.in.rs);
 
 	t0 = bench_ns();
-	for (i = 0; i < t->nr; i++) {
-		const struct rsr_op *op = &t->ops[i];
-		int ret = 0;
-
-		switch (op->kind) {
-		case RSR_OP_PRIVATE:
-			ret = rmp_sync_make_private(rs, op->arg, op->gpa, op->level,
-						    op->n, op->flags & RSR_OP_IMMUTABLE);
-			break;
-		case RSR_OP_SHARED:
-			ret = rmp_sync_make_shared(rs, op->arg, op->level);
-			break;
-		case RSR_OP_PSMASH:
-			ret = rmp_sync_psmash(rs, op->arg);
-			break;
-		case RSR_OP_LEAK:
-			ret = rmp_sync_leak_pages(rs, op->arg, op->n);
-			break;
-		case RSR_OP_WRITE:
-			emu_write(h, i % 2, op->arg);
-			break;
-		case RSR_OP_TICK: {
-			u64 target = clk.now + op->arg;
-
-			while (recovery && !clk.idle && clk.next_pass <= target) {
-				unsigned int sleep_ms;
-
-				clk.now = clk.next_pass;
-				sleep_ms = rmp_sync_background(rs, &pass);
-				passes++;
-				scanned += pass.scanned;
-				if (sleep_ms == RMP_SYNC_IDLE)
-					clk.idle = true;
-				else
-					clk.next_pass = clk.now + sleep_ms;
-			}
-			clk.now = target;
-			break;
-		}
-		case RSR_OP_QUIESCE:
-			do {
-				ret = rmp_sync_recover(rs, budget, true, &pass);
-				passes++;
-				scanned += pass.scanned;
-			} while (ret > 0);
-			ret = 0;
-			break;
-		}
-		rejected += ret != 0;
-	}
+	for (i = 0; i < t->nr; i++)
+		rsr_apply(&w.e, &t->ops[i], i);
 	t1 = bench_ns();
 
-	rmp_sync_get_stats(rs, &st);
-	emu_get_stats(h, &es);
-	res->rejected[pol] = rejected;
-	res->splits[pol] = st.splits;
-	res->collapses[pol] = st.collapses_2m + st.collapses_1g;
-	res->flushes[pol] = es.flushes;
-	res->passes[pol] = passes;
-	res->scanned[pol] = scanned;
-	emu_instance_destroy(&in);
+	rsr_finish(&w.e);
+	res->rejected[pol] = w.e.r.rejected;
+	res->splits[pol] = w.e.r.st.splits;
+	res->collapses[pol] = w.e.r.st.collapses_2m + w.e.r.st.collapses_1g;
+	res->flushes[pol] = w.e.r.flushes;
+	res->passes[pol] = w.passes;
+	res->scanned[pol] = w.scanned;
+	emu_instance_destroy(&w.in);
+	rsr_run_free(&w.e);
 	return (t1 - t0) / 1e9;
 }
 
@@ -193,18 +195,18 @@ void bench_workload_print(const struct wl_result *wl, bool json)
 		       "policy", "seconds", "ops/s", "vs none", "vs upstr", "splits",
 		       "collapses", "flushes", "passes", "scanned");
 	for (p = 0; p < WL_NR; p++) {
-		double vs_none = wl->seconds[p] / wl->seconds[WL_NONE];
-		double vs_upstream = wl->seconds[p] / wl->seconds[WL_UPSTREAM];
+		double vs_none = wl->seconds[p] / wl->seconds[RSR_NONE];
+		double vs_upstream = wl->seconds[p] / wl->seconds[RSR_UPSTREAM];
 
 		if (json)
 			printf("%s\n    {\"policy\": \"%s\", \"seconds\": %.4f, \"ops_per_s\": %.0f, \"vs_none\": %.4f, \"vs_upstream\": %.4f, \"rejected\": %llu, \"splits\": %llu, \"collapses\": %llu, \"flushes\": %llu, \"recovery_passes\": %llu, \"regions_scanned\": %llu}",
-			       p ? "," : "", wl_names[p], wl->seconds[p], wl->ops_per_s[p],
+			       p ? "," : "", rsr_policy_names[p], wl->seconds[p], wl->ops_per_s[p],
 			       vs_none, vs_upstream, (ull)wl->rejected[p],
 			       (ull)wl->splits[p], (ull)wl->collapses[p], (ull)wl->flushes[p],
 			       (ull)wl->passes[p], (ull)wl->scanned[p]);
 		else
 			printf("   %-9s %8.3f %10.0f %7.2fx %7.2fx %7llu %9llu %8llu %7llu %11llu\n",
-			       wl_names[p], wl->seconds[p], wl->ops_per_s[p], vs_none,
+			       rsr_policy_names[p], wl->seconds[p], wl->ops_per_s[p], vs_none,
 			       vs_upstream, (ull)wl->splits[p], (ull)wl->collapses[p],
 			       (ull)wl->flushes[p], (ull)wl->passes[p], (ull)wl->scanned[p]);
 	}
@@ -214,5 +216,5 @@ void bench_workload_print(const struct wl_result *wl, bool json)
 	}
 	printf("   seconds include the emulated host (RMP, page tables, TLBs, host writes);\n"
 	       "   rmp_sync slowdown against none: %.2fx\n\n",
-	       wl->seconds[WL_RMP_SYNC] / wl->seconds[WL_NONE]);
+	       wl->seconds[RSR_RMP_SYNC] / wl->seconds[RSR_NONE]);
 }
