@@ -13,8 +13,11 @@
 #   make kernel-check   every series in patches/ (KVER=6.12 or 7.3 for
 #                one): generated series checked, applied patch by patch
 #                with W=1 builds, KUnit in QEMU in three configurations,
+#                the system check in QEMU (scripts/system-check.sh),
 #                checkpatch (scripts/kernel-check.sh; KBUILD_DIR picks
 #                where the build trees live)
+#   make system-check   the kernel steps the system check needs, then
+#                the system check itself (README "The whole system")
 #   make bench   rmp-sync-bench: rmp_sync against upstream per transition,
 #                per region, per core, recovery pass and workload (-O2,
 #                no sanitizers, < 2 minutes); BENCH_ARGS=--json for JSON
@@ -47,6 +50,12 @@ check: build
 kernel-check:
 	scripts/kernel-check.sh
 
+# The whole system in QEMU (README "The whole system in QEMU"): builds
+# what it needs (series applied, KUnit's base build), then
+# scripts/system-check.sh for every series in patches/ (KVER=... for one).
+system-check:
+	scripts/kernel-check.sh deps tree series bisect kunit system
+
 # Only the reliability run (README "Reliability").
 reliability: build
 	$(MAKE) -s -C $(HARNESS) reliability
@@ -72,5 +81,5 @@ bench-callgrind: deps
 clean:
 	$(MAKE) -C $(HARNESS) clean
 
-.PHONY: all deps build check kernel-check reliability demo bench bench-callgrind clean \
+.PHONY: all deps build check kernel-check system-check reliability demo bench bench-callgrind clean \
 	stress stress-tsan fuzz fuzz-ci simtest tsan

@@ -20,6 +20,11 @@
 #              booted with THP "never" (the fallback work runs recovery)
 #              and "always" (khugepaged), and one with CONFIG_CPA_DEBUG
 #              (the CPA self-test changes the direct map meanwhile)
+#   system     scripts/system-check.sh: the kunit step's base build booted
+#              as a software-SNP debug host (rmp_sync.sw_host=4G) with a
+#              small initramfs: sysfs ABI and knobs, traces replayed into
+#              the kernel against rmp-sync-sim, ptdump recount, tracepoint
+#              record -> replay round trip, THP hand-over, dmesg
 #   checkpatch checkpatch.pl --strict (that tree's) on every patch and on
 #              every new C file
 #
@@ -51,7 +56,7 @@ while [ $# -gt 0 ]; do
 	*) break ;;
 	esac
 done
-STEPS=${*:-deps tree series bisect kunit checkpatch}
+STEPS=${*:-deps tree series bisect kunit system checkpatch}
 
 # One kernel build at a time on this machine (2 cores): a second
 # kernel-check (another worktree, a helper) waits here for the first.
@@ -241,8 +246,26 @@ EOF
 # (CONFIG_CPA_DEBUG), which changes random direct-map pages meanwhile.
 KUNIT_RUNS="base:transparent_hugepage=never base:transparent_hugepage=always cpa_debug:transparent_hugepage=always"
 
+# What the base build needs beyond lib/.kunitconfig so that the same
+# bzImage also serves the system step (scripts/system-check.sh): the
+# software-SNP host (rmp_sync.sw_host=), debugfs (the replay file),
+# the page-table dump, an initramfs and trace events.  Each must come
+# out =y in the .config (checked after the build).
+SYSTEM_KCONFIG=${SYSTEM_KCONFIG:-RMP_SYNC_SW_HOST DEBUG_FS PTDUMP_DEBUGFS BLK_DEV_INITRD FTRACE ENABLE_DEFAULT_TRACERS}
+SYSTEM_KCONFIG_CHECK="$SYSTEM_KCONFIG TRACING EVENT_TRACING PTDUMP TRANSPARENT_HUGEPAGE X86_RMP_SYNC"
+
+# Every option of $SYSTEM_KCONFIG_CHECK is =y in build directory $1.
+system_kconfig_ok() {
+	local o rc=0
+	for o in $SYSTEM_KCONFIG_CHECK; do
+		grep -q "^CONFIG_$o=y" "$1/.config" ||
+			{ echo "CONFIG_$o is not y in $1/.config"; rc=1; }
+	done
+	return $rc
+}
+
 step_kunit() {
-	local run cfg args build log rc=0 seen="" qdir
+	local run cfg args build log rc=0 seen="" qdir o
 	qdir=$(qemu_tcg_dir) || { echo "no qemu-system-x86_64"; return 1; }
 	for run in $KUNIT_RUNS; do
 		cfg=${run%%:*}
@@ -251,7 +274,13 @@ step_kunit() {
 		log=$KBUILD_DIR/kunit-$KV-$cfg-${args##*=}.log
 		say "kunit ($cfg, $args)"
 		local extra=()
-		[ "$cfg" = cpa_debug ] && extra=(--kconfig_add CONFIG_CPA_DEBUG=y)
+		if [ "$cfg" = cpa_debug ]; then
+			extra=(--kconfig_add CONFIG_CPA_DEBUG=y)
+		else
+			for o in $SYSTEM_KCONFIG; do
+				extra+=(--kconfig_add "CONFIG_$o=y")
+			done
+		fi
 		(cd "$SRC" && export PATH="$qdir:$PATH" &&
 		 if [ "${seen#*" $cfg "}" = "$seen" ]; then
 			python3 tools/testing/kunit/kunit.py run --arch=x86_64 \
@@ -267,11 +296,22 @@ step_kunit() {
 				--kernel_args="$args"
 		 fi) > "$log" 2>&1 || rc=1
 		seen="$seen $cfg "
+		if [ "$cfg" = base ] && [ $rc -eq 0 ]; then
+			system_kconfig_ok "$build" || rc=1
+		fi
 		grep -E "\[(FAILED|SKIPPED)\]|khugepaged passes|only the window" "$log" | head -20
 		grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
 		[ $rc -eq 0 ] || { grep -B2 -A20 "EXPECTATION FAILED\|ASSERTION FAILED" "$log" | head -60; break; }
 	done
 	return $rc
+}
+
+# The whole system in QEMU on the kunit step's base build: sysfs ABI and
+# knobs, trace replay against the simulator, ptdump recount, tracepoint
+# round trip, THP hand-over, dmesg (scripts/system-check.sh).
+step_system() {
+	say "system (scripts/system-check.sh)"
+	KBUILD_DIR=$KBUILD_DIR "$REPO/scripts/system-check.sh" --kver "$KV"
 }
 
 step_checkpatch() {
