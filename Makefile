@@ -8,7 +8,7 @@
 #                tests, then the suite under TSan; each run ends
 #                "N passed, N failed[, N skipped]"; then the reliability
 #                run (stress under ASan and TSan, fuzz-ci, fault sweep,
-#                hostile input), bounded to about 2 minutes; then
+#                bad input), bounded to about 2 minutes; then
 #                make kernel-check
 #   make kernel-check   every series in patches/ (KVER=6.12 or 7.3 for
 #                one): generated series checked, applied patch by patch

@@ -14,12 +14,15 @@
  * rmp_sync_swrmp_write_ok().  A failing check is the RMP #PF: -EFAULT.
  * The check cannot see stale TLB entries of another size; the order of
  * split and RMPUPDATE (S1) is checked instead at the moment each RMPUPDATE
- * lands, by a wrapper around the software RMP.
+ * lands, by the software RMP (rmp_sync_swrmp_check_order()).
  *
  * Teardown puts the window's direct map back as it was when the case
  * started (collapsing what is still split, re-enabling writes), then frees
  * the window.  Only ranges split on purpose with set_memory_4k() stay 4K;
- * that is the point of the _PAGE_KERNEL_4K mark.
+ * that is the point of the _PAGE_KERNEL_4K mark.  So a window a case split
+ * that way is not handed to another case: it stays allocated until the
+ * suite ends, and the next case gets a fresh one.  No case depends on the
+ * cases before it.
  */
 #include <kunit/test.h>
 #include <linux/atomic.h>
@@ -32,6 +35,7 @@
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 #include <linux/set_memory.h>
 #include <linux/slab.h>
 #include <linux/uaccess.h>
@@ -41,6 +45,8 @@
 
 #define RST_WINDOW_PAGES	(2 * RMP_SYNC_GB_PAGES)
 #define RST_MAX_RO		8
+/* windows set_memory_4k() split for good, kept until the suite ends */
+#define RST_MAX_RETIRED		2
 
 struct rst_khost {
 	struct rst_env *env;
@@ -51,26 +57,29 @@ struct rst_khost {
 	/* direct_map_leaves() and the window's own recount at that time */
 	u64 dm_boot[PG_LEVEL_NUM];
 	u64 win_boot[PG_LEVEL_NUM];
-	bool check_order;
 	/* the global comparison was skipped (CONFIG_CPA_DEBUG) */
 	unsigned int foreign_seen;
 	atomic_long_t rmp_faults;
 	atomic_long_t flushes;
-	atomic_long_t s1_late;		/* RMPUPDATEs that left a mixed region large */
-	struct rmp_sync_fault split_fault;
-	struct rmp_sync_fault collapse_fault;
+	struct rmp_sync_fault_attr split_fault;
+	struct rmp_sync_fault_attr collapse_fault;
 	/* pages made read-only by rst_set_ro(), restored at teardown */
 	u64 ro[RST_MAX_RO];
 	unsigned int nr_ro;
+	/* rst_foreign_4k() split part of the window for good */
+	bool foreign;
 };
 
 /*
  * One window is kept between cases: allocating and freeing 2 GiB for each
- * case costs seconds under KASAN in QEMU.  rst_host_exit() frees it when
- * the suite ends.  Protected by rst_window_lock.
+ * case costs seconds under KASAN in QEMU.  A window with a foreign split
+ * is retired instead: freed, it would come back from alloc_contig_pages()
+ * to the next case with that split in it.  rst_host_exit() frees them all
+ * when the suite ends.  Protected by rst_window_lock.
  */
 static DEFINE_MUTEX(rst_window_lock);
 static struct page *rst_window_cache;
+static struct page *rst_window_retired[RST_MAX_RETIRED];
 
 static struct page *rst_window_get(void)
 {
@@ -89,28 +98,52 @@ static struct page *rst_window_get(void)
 	return window;
 }
 
-static void rst_window_put(struct page *window)
+/*
+ * Keep @window for the next case, or (@foreign: split for good) until the
+ * suite ends.  Without room for it, free it: a later case that needs the
+ * window at its boot layout then skips.
+ */
+static void rst_window_put(struct page *window, bool foreign)
 {
+	unsigned int i;
+
 	mutex_lock(&rst_window_lock);
-	if (!rst_window_cache) {
+	if (!foreign && !rst_window_cache) {
 		rst_window_cache = window;
 		window = NULL;
+	}
+	for (i = 0; foreign && window && i < RST_MAX_RETIRED; i++) {
+		if (!rst_window_retired[i]) {
+			rst_window_retired[i] = window;
+			window = NULL;
+		}
 	}
 	mutex_unlock(&rst_window_lock);
 	if (window)
 		free_contig_range(page_to_pfn(window), RST_WINDOW_PAGES);
 }
 
+/**
+ * rst_host_exit() - free the windows kept between cases.
+ *
+ * The suite's exit calls it: the cached window and the retired ones.
+ */
 void rst_host_exit(void)
 {
-	struct page *window;
+	struct page *windows[RST_MAX_RETIRED + 1];
+	unsigned int i;
 
 	mutex_lock(&rst_window_lock);
-	window = rst_window_cache;
+	windows[0] = rst_window_cache;
 	rst_window_cache = NULL;
+	for (i = 0; i < RST_MAX_RETIRED; i++) {
+		windows[i + 1] = rst_window_retired[i];
+		rst_window_retired[i] = NULL;
+	}
 	mutex_unlock(&rst_window_lock);
-	if (window)
-		free_contig_range(page_to_pfn(window), RST_WINDOW_PAGES);
+	for (i = 0; i < ARRAY_SIZE(windows); i++)
+		if (windows[i])
+			free_contig_range(page_to_pfn(windows[i]), RST_WINDOW_PAGES);
 }
 
 static struct rst_khost *rst_host(struct rst_env *env)
@@ -122,46 +155,6 @@ static int rst_kernel_level(u64 pfn)
 {
 	return rmp_sync_kernel_dmap_ops.level(NULL, pfn);
 }
-
-/* ---- RMP backend: the software RMP, with the S1 order check ----------- */
-
-static int rst_rmp_update(void *priv, u64 pfn, const struct rmp_sync_rmp_state *st)
-{
-	struct rst_khost *h = priv;
-	unsigned int assigned;
-	int ret;
-
-	ret = rmp_sync_swrmp_ops.update(h->env->rmp, pfn, st);
-	if (ret || !h->check_order)
-		return ret;
-	/* S1: a region this RMPUPDATE left mixed must already be 4K. */
-	assigned = rmp_sync_swrmp_assigned(h->env->rmp, pfn);
-	if (assigned && assigned < RMP_SYNC_REGION_PAGES &&
-	    rst_kernel_level(pfn) > PG_LEVEL_4K)
-		atomic_long_inc(&h->s1_late);
-	return ret;
-}
-
-static int rst_rmp_psmash(void *priv, u64 pfn)
-{
-	struct rst_khost *h = priv;
-
-	return rmp_sync_swrmp_ops.psmash(h->env->rmp, pfn);
-}
-
-static int rst_rmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
-{
-	struct rst_khost *h = priv;
-
-	return rmp_sync_swrmp_ops.lookup(h->env->rmp, pfn, e);
-}
-
-static const struct rmp_sync_rmp_ops rst_rmp_ops = {
-	.name = "software RMP (order-checked)",
-	.update = rst_rmp_update,
-	.psmash = rst_rmp_psmash,
-	.lookup = rst_rmp_lookup,
-};
 
 /* ---- direct-map backend: the kernel's, with fault points and counters - */
 
@@ -176,7 +169,7 @@ static int rst_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 	struct rst_khost *h = priv;
 	int err, ret;
 
-	if (!nofail && rmp_sync_fault_hit(&h->split_fault, &err)) {
+	if (!nofail && rmp_sync_should_fail(&h->split_fault, &err)) {
 		*old_level = PG_LEVEL_NONE;
 		return err;
 	}
@@ -191,7 +184,7 @@ static int rst_dmap_collapse(void *priv, u64 pfn, int level)
 	struct rst_khost *h = priv;
 	int err;
 
-	if (rmp_sync_fault_hit(&h->collapse_fault, &err))
+	if (rmp_sync_should_fail(&h->collapse_fault, &err))
 		return err;
 	return rmp_sync_kernel_dmap_ops.collapse(NULL, pfn, level);
 }
@@ -338,7 +331,7 @@ static void rst_env_destroy(void *ctx)
 	rmp_sync_swrmp_destroy(env->rmp);
 	env->rmp = NULL;
 	rst_window_restore(h);
-	rst_window_put(h->window);
+	rst_window_put(h->window, h->foreign);
 	kvfree(h->boot_level);
 	kfree(h);
 	env->host = NULL;
@@ -356,15 +349,7 @@ static void rst_env_destroy(void *ctx)
  */
 struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 {
-	struct rmp_sync_config cfg = {
-		.rmp = &rst_rmp_ops,
-		.dmap = &rst_dmap_ops,
-		.clock_ms = rst_clock,
-		.kick = rst_kick,
-		.mode = opts->mode,
-		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
-		.defrag_1g = !opts->no_defrag_1g,
-	};
+	struct rmp_sync_config cfg;
 	struct rst_khost *h;
 	struct rst_env *env;
 	u64 i, nr_regions;
@@ -407,7 +392,6 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 	rst_direct_map_counts(h->dm_boot);
 	if (rst_window_count(h, h->win_boot))
 		memset(h->win_boot, 0, sizeof(h->win_boot));
-	h->check_order = opts->mode != RMP_SYNC_MODE_NONE;
 
 	env->host = h;
 	env->base = h->base;
@@ -423,11 +407,14 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		kfree(h);
 		KUNIT_FAIL_AND_ABORT(test, "cannot create the software RMP");
 	}
+	/* S1's order, as each RMPUPDATE lands; mode NONE breaks it on purpose */
+	if (opts->mode != RMP_SYNC_MODE_NONE)
+		rmp_sync_swrmp_check_order(env->rmp, rst_dmap_level, h);
+	cfg = rst_config(env, opts);
 	cfg.nr_pages = env->ram_pages;
-	cfg.rmp_priv = h;
+	cfg.rmp_priv = env->rmp;
+	cfg.dmap = &rst_dmap_ops;
 	cfg.dmap_priv = h;
-	cfg.clock_priv = env;
-	cfg.kick_priv = env;
 	env->cfg = cfg;
 	env->rs = rmp_sync_create(&cfg);
 	if (IS_ERR(env->rs)) {
@@ -529,8 +516,13 @@ unsigned long rst_boot_diff(struct rst_env *env)
 	return diff;
 }
 
-/*
- * The window's leaves are recounted (every PTE of a 4K region checked) and
+/**
+ * rst_host_check() - check S1's order and recount the direct map.
+ * @env: the case's environment.
+ *
+ * No RMPUPDATE may have made a region mixed while it was mapped large
+ * (rmp_sync_swrmp_order_violations()).  Then the window's leaves are
+ * recounted (every PTE of a 4K region checked) and
  * compared with direct_pages_count[]: both must have moved by the same
  * amount since the case began, which checks the DirectMap accounting of
  * rmp_sync's splits and collapses.  Other kernel code may change the
@@ -539,16 +531,20 @@ unsigned long rst_boot_diff(struct rst_env *env)
  * wrong count of rmp_sync's, so with CONFIG_CPA_DEBUG only the window
  * itself is checked (and that is said once per case).  The default KUnit
  * configuration has no other direct-map user, and compares.
+ *
+ * Return: 0, -EFAULT (S1's order broken) or -EIO (a bad PTE, or counts
+ * that moved apart).
  */
 int rst_host_check(struct rst_env *env)
 {
+	unsigned long late = rmp_sync_swrmp_order_violations(env->rmp);
 	struct rst_khost *h = rst_host(env);
 	u64 now[PG_LEVEL_NUM], win[PG_LEVEL_NUM];
 	int l, ret;
 
-	if (atomic_long_read(&h->s1_late)) {
-		pr_err("rmp_sync test: S1: %ld RMPUPDATE(s) made a region mixed while it was mapped large\n",
-		       atomic_long_read(&h->s1_late));
+	if (late) {
+		pr_err("rmp_sync test: S1: %lu RMPUPDATE(s) made a region mixed while it was mapped large\n",
+		       late);
 		return -EFAULT;
 	}
 	ret = rst_window_count(h, win);
@@ -582,26 +578,44 @@ u64 rst_flushes(struct rst_env *env)
 	return atomic_long_read(&rst_host(env)->flushes);
 }
 
-struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
+/**
+ * rst_host_fault() - the kernel host's failure points.
+ * @env: the case's environment.
+ * @f: RST_FAULT_SPLIT or RST_FAULT_COLLAPSE (the wrapped direct-map
+ *	backend's), or RST_FAULT_ALLOC (the core's allocations).
+ *
+ * Return: the failure point, or NULL for another @f.
+ */
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f)
 {
 	switch (f) {
-	case RST_FAULT_RMPUPDATE:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
-	case RST_FAULT_PSMASH:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
 	case RST_FAULT_SPLIT:
 		return &rst_host(env)->split_fault;
 	case RST_FAULT_COLLAPSE:
 		return &rst_host(env)->collapse_fault;
+	case RST_FAULT_ALLOC:
+		return &rmp_sync_alloc_fault;
 	default:
 		return NULL;
 	}
 }
 
+/**
+ * rst_foreign_4k() - split one page to 4K on purpose, as other kernel
+ *	users do (set_memory_4k()).
+ * @env: the case's environment.
+ * @pfn: a page of the test window.
+ *
+ * The split is for good: the window is retired at teardown, not handed to
+ * the next case.
+ *
+ * Return: 0, -EINVAL outside the window, or set_memory_4k()'s error.
+ */
 int rst_foreign_4k(struct rst_env *env, u64 pfn)
 {
 	if (!rst_in_window(env, pfn))
 		return -EINVAL;
+	rst_host(env)->foreign = true;
 	return set_memory_4k((unsigned long)pfn_to_kaddr(pfn), 1);
 }
 
@@ -618,19 +632,6 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 		return -ENOSPC;
 	h->ro[h->nr_ro++] = pfn;
 	return set_memory_ro(addr, 1);
-}
-
-bool rst_fail_alloc(struct rst_env *env, long nth)
-{
-	rmp_sync_fault_arm(&rmp_sync_alloc_fault, nth, 1, -ENOMEM);
-	return true;
-}
-
-bool rst_fail_alloc_fired(struct rst_env *env)
-{
-	int nth = READ_ONCE(rmp_sync_alloc_fault.nth);
-
-	return nth && atomic_read(&rmp_sync_alloc_fault.calls) >= nth;
 }
 
 static void rst_background_stop(void *ctx)

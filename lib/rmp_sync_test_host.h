@@ -11,6 +11,7 @@
 
 #include <kunit/test.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 
 struct rst_opts {
 	u64 mem_bytes;			/* RAM, userspace only; 0: 4 GiB */
@@ -22,12 +23,16 @@ struct rst_opts {
 	bool no_defrag_1g;
 };
 
-/* Where a backend failure can be injected. */
+/*
+ * Where a failure can be injected: a backend operation, or an allocation
+ * (userspace fails any allocation, core and host; the kernel the core's).
+ */
 enum rst_fault {
 	RST_FAULT_RMPUPDATE,
 	RST_FAULT_PSMASH,
 	RST_FAULT_SPLIT,
 	RST_FAULT_COLLAPSE,
+	RST_FAULT_ALLOC,
 	RST_NR_FAULTS
 };
 
@@ -61,6 +66,26 @@ static inline void rst_kick(void *priv)
 }
 
 /*
+ * What both hosts give rmp_sync_create() for @opts: the order-checked
+ * software RMP, the clock and kick() above.  The host fills in the RAM
+ * covered, its direct-map backend and the backends' arguments.
+ */
+static inline struct rmp_sync_config rst_config(struct rst_env *env,
+						const struct rst_opts *opts)
+{
+	return (struct rmp_sync_config){
+		.rmp = &rmp_sync_swrmp_checked_ops,
+		.clock_ms = rst_clock,
+		.clock_priv = env,
+		.kick = rst_kick,
+		.kick_priv = env,
+		.mode = opts->mode,
+		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
+		.defrag_1g = !opts->no_defrag_1g,
+	};
+}
+
+/*
  * Run @fn(@arg, id) on @n threads at once (kthreads in the kernel,
  * pthreads in userspace) and wait for all of them: 0 or -errno.
  */
@@ -81,7 +106,23 @@ unsigned long rst_boot_diff(struct rst_env *env);
 int rst_host_check(struct rst_env *env);
 u64 rst_rmp_faults(struct rst_env *env);
 u64 rst_flushes(struct rst_env *env);
-struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f);
+/* The host's failure points: split, collapse, allocation; NULL else. */
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f);
+
+/* The failure point @f, to arm with rmp_sync_fault_arm(). */
+static inline struct rmp_sync_fault_attr *
+rst_fault(struct rst_env *env, enum rst_fault f)
+{
+	switch (f) {
+	case RST_FAULT_RMPUPDATE:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
+	case RST_FAULT_PSMASH:
+		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
+	default:
+		return rst_host_fault(env, f);
+	}
+}
+
 /* Other kernel users: a deliberate 4K split; a read-only page. */
 int rst_foreign_4k(struct rst_env *env, u64 pfn);
 int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);
@@ -96,8 +137,8 @@ void rst_background_passes(struct rst_env *env, unsigned long *khugepaged,
 			   unsigned long *worker);
 /*
  * Was the whole test window mapped with 1G leaves when the case began?
- * Always in userspace; in the kernel, earlier cases' leaked pages and
- * foreign splits stay in the real direct map.
+ * Always in userspace; in the kernel, not where the direct map has no 1G
+ * leaf there (no gbpages, another kernel user's split).
  */
 bool rst_window_pristine(struct rst_env *env);
 /*
@@ -114,12 +155,4 @@ bool rst_khugepaged_runs(void);
  * only what no foreign split can change, is compared.
  */
 bool rst_foreign_dmap_user(void);
-/*
- * Fail the @nth allocation from now (0: disarm); false if unsupported.
- * Userspace fails any allocation (core and host), the kernel the core's.
- */
-bool rst_fail_alloc(struct rst_env *env, long nth);
-/* Has the allocation failure armed by rst_fail_alloc() happened? */
-bool rst_fail_alloc_fired(struct rst_env *env);
-
 #endif /* _RMP_SYNC_TEST_HOST_H */

@@ -112,7 +112,7 @@ fetch_backports_source() {
 
 step_deps() {
 	say "deps"
-	local pkgs=(build-essential bc bison flex libelf-dev python3-ply
+	local pkgs=(build-essential bc bison flex libelf-dev python3-ply python3-git
 		    libssl-dev python3 qemu-system-x86 ccache git rsync cpio kmod
 		    xz-utils)
 	case "$KV" in

@@ -65,20 +65,21 @@ struct rmp_sync_rmp_state {
 	enum pg_level level;		/* PG_LEVEL_4K or PG_LEVEL_2M */
 };
 
-/* One RMP entry, as read back (snp_lookup_rmpentry()). */
+/*
+ * One RMP entry, as read back (snp_lookup_rmpentry()): the fields the core
+ * reads.  Validated and VMSA belong to the guest and are not among them.
+ */
 struct rmp_sync_rmp_entry {
 	u64 gpa;
 	u32 asid;
 	bool assigned;
 	bool immutable;
-	bool validated;
-	bool vmsa;
 	enum pg_level level;		/* page size of the entry */
 };
 
 /**
  * struct rmp_sync_rmp_ops - RMP backend.
- * @name: shown in messages.
+ * @name: names the backend in the core's warnings about it.
  * @update: RMPUPDATE of @pfn (2M-aligned when @st->level is 2M).  Returns an
  *	enum rmp_sync_rmp_status, or a negative errno for a backend failure.
  * @psmash: PSMASH of the 2M entry at the 2M-aligned @pfn; same returns.
@@ -106,7 +107,7 @@ enum rmp_sync_collapse_result {
 
 /**
  * struct rmp_sync_dmap_ops - direct-map backend.
- * @name: shown in messages.
+ * @name: names the backend in the core's warnings about it.
  * @level: level of the leaf mapping @pfn (PG_LEVEL_4K/2M/1G), or
  *	PG_LEVEL_NONE if it is not mapped.
  * @split: make the mapping of the 2M region holding @pfn 4K, splitting a 1G
@@ -140,6 +141,7 @@ struct rmp_sync_dmap_ops {
  * @RMP_SYNC_MODE_DEFERRED: split exactly when a region becomes mixed; queue
  *	uniform regions and collapse them from rmp_sync_recover().
  * @RMP_SYNC_MODE_EAGER: as DEFERRED, but collapse (and flush) at once.
+ * @RMP_SYNC_NR_MODES: the number of modes.
  */
 enum rmp_sync_mode {
 	RMP_SYNC_MODE_NONE,
@@ -163,6 +165,7 @@ enum rmp_sync_mode {
  * @RMP_SYNC_KNOB_DEFRAG_1G: also restore the 1G leaves rmp_sync split.
  * @RMP_SYNC_KNOB_COLLAPSE_PRIVATE: also collapse regions that are uniformly
  *	guest/firmware-owned (0: only those wholly back with the hypervisor).
+ * @RMP_SYNC_NR_KNOBS: the number of knobs.
  */
 enum rmp_sync_knob {
 	RMP_SYNC_KNOB_ENABLED,
@@ -194,13 +197,17 @@ extern const struct rmp_sync_knob_desc rmp_sync_knobs[RMP_SYNC_NR_KNOBS];
 /**
  * struct rmp_sync_config - how to build an instance.
  * @nr_pages: RAM covered, in 4K pages; a multiple of RMP_SYNC_REGION_PAGES.
- * @rmp: RMP backend; @rmp_priv its argument.
- * @dmap: direct-map backend; @dmap_priv its argument.
+ * @rmp: RMP backend.
+ * @rmp_priv: @rmp's argument.
+ * @dmap: direct-map backend.
+ * @dmap_priv: @dmap's argument.
  * @clock_ms: monotonic milliseconds (jiffies in the kernel, the simulated
- *	clock in the simulator); @clock_priv its argument.
+ *	clock in the simulator).
+ * @clock_priv: @clock_ms's argument.
  * @kick: if not NULL, called (no rmp_sync lock held; must not sleep) after
  *	a transition or knob change queued a collapse candidate, so that
- *	whoever runs rmp_sync_background() wakes up; @kick_priv its argument.
+ *	whoever runs rmp_sync_background() wakes up.
+ * @kick_priv: @kick's argument.
  * @mode: initial enum rmp_sync_mode.
  * @collapse_delay_millisecs: initial RMP_SYNC_KNOB_COLLAPSE_DELAY_MS.
  * @defrag_1g: initial RMP_SYNC_KNOB_DEFRAG_1G.
@@ -337,69 +344,7 @@ int rmp_sync_host_step(struct rmp_sync_pass *pass, unsigned int *sleep_ms);
 void rmp_sync_host_detach(struct rmp_sync *rs);
 unsigned long rmp_sync_host_passes(enum rmp_sync_driver driver);
 
-/*
- * Fault injection for backends: fail the @nth call (1-based) and the
- * @times - 1 calls after it with @error; @nth == 0 disables it.  Used by the
- * software RMP and the emulated direct map, in QEMU and in userspace.
- */
-struct rmp_sync_fault {
-	atomic_t calls;
-	int nth;
-	int times;
-	int error;
-};
-
-static inline void rmp_sync_fault_arm(struct rmp_sync_fault *f, int nth,
-				      int times, int error)
-{
-	atomic_set(&f->calls, 0);
-	f->times = times;
-	f->error = error;
-	WRITE_ONCE(f->nth, nth);
-}
-
-/* Count a call; true (and *@error set) when this call must fail. */
-static inline bool rmp_sync_fault_hit(struct rmp_sync_fault *f, int *error)
-{
-	int nth = READ_ONCE(f->nth);
-	int call;
-
-	if (!nth)
-		return false;
-	call = atomic_inc_return(&f->calls);
-	if (call < nth || call >= nth + f->times)
-		return false;
-	*error = f->error;
-	return true;
-}
-
-/* The core's own allocations, for the tests (see rs_fail_alloc()). */
-extern struct rmp_sync_fault rmp_sync_alloc_fault;
-
-/*
- * Software RMP (arch/x86/mm/rmp_sync_swrmp.c): an RMP in memory, for KUnit in
- * QEMU (which has no SNP) and for the userspace harness.  Sparse: a 2M
- * chunk of entries is allocated on its first assignment.
- */
-struct rmp_sync_swrmp;
-
-enum rmp_sync_swrmp_op {
-	RMP_SYNC_SWRMP_UPDATE,
-	RMP_SYNC_SWRMP_PSMASH,
-	RMP_SYNC_SWRMP_NR_OPS
-};
-
-extern const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops;
 /* The real direct map (arch/x86/mm/rmp_sync_dmap.c). */
 extern const struct rmp_sync_dmap_ops rmp_sync_kernel_dmap_ops;
-struct rmp_sync_swrmp *rmp_sync_swrmp_create(u64 nr_pages);
-void rmp_sync_swrmp_destroy(struct rmp_sync_swrmp *rmp);
-bool rmp_sync_swrmp_write_ok(struct rmp_sync_swrmp *rmp, u64 pfn,
-			     enum pg_level leaf_level);
-unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn);
-struct rmp_sync_fault *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
-					    enum rmp_sync_swrmp_op op);
-int rmp_sync_swrmp_pvalidate(struct rmp_sync_swrmp *rmp, u64 pfn,
-			     bool validate);
 
 #endif /* _LINUX_RMP_SYNC_H */

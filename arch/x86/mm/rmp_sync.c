@@ -59,6 +59,7 @@
 #include <linux/string.h>
 #include <linux/time64.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_debug.h>
 
 #define CREATE_TRACE_POINTS
 #include <trace/events/rmp_sync.h>
@@ -207,17 +208,17 @@ struct rmp_sync {
 };
 
 /*
- * should_fail()-style allocation fault injection for the tests (KUnit in
- * QEMU and userspace): armed with rmp_sync_fault_arm(), the Nth allocation
- * the core makes fails.  Disarmed, it costs one load per allocation.
+ * The failure point of the core's allocations (<linux/rmp_sync_debug.h>),
+ * for the tests: armed with rmp_sync_fault_arm(), the Nth allocation the
+ * core makes fails.  Disarmed, it costs one load per allocation.
  */
-struct rmp_sync_fault rmp_sync_alloc_fault;
+struct rmp_sync_fault_attr rmp_sync_alloc_fault;
 
 static bool rs_fail_alloc(void)
 {
 	int err;
 
-	return rmp_sync_fault_hit(&rmp_sync_alloc_fault, &err);
+	return rmp_sync_should_fail(&rmp_sync_alloc_fault, &err);
 }
 
 /* Names, ranges and defaults of the knobs: sysfs and the simulator use it. */
@@ -349,7 +350,8 @@ static u64 rs_wait_ms(struct rmp_sync *rs, u32 w, u64 now_ms)
 	return due > now_ms ? due - now_ms : 0;
 }
 
-static bool rs_due(struct rmp_sync *rs, u32 w, u64 now_ms)
+/* Has the candidate with word @w waited its delay by @now_ms? */
+static bool rs_candidate_due(struct rmp_sync *rs, u32 w, u64 now_ms)
 {
 	return !rs_wait_ms(rs, w, now_ms);
 }
@@ -423,31 +425,42 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	return new;
 }
 
-/* Map an RMP instruction status to the one error convention of the API. */
+/*
+ * What each RMP instruction status (APM Vol. 3, RMPUPDATE and PSMASH) means
+ * to the API: the errno a caller sees, and whether it is retried until it
+ * passes ("in use", "overlap": another CPU holds the entry).  A status not
+ * listed is -EFAULT and not retried.  A new status code is one row here.
+ */
+static const struct {
+	int err;
+	bool transient;
+} rs_rmp_statuses[] = {
+	[RMP_SYNC_RMP_SUCCESS]		= { 0, false },
+	[RMP_SYNC_RMP_FAIL_INPUT]	= { -EINVAL, false },
+	[RMP_SYNC_RMP_FAIL_PERMISSION]	= { -EFAULT, false },
+	[RMP_SYNC_RMP_FAIL_INUSE]	= { -EBUSY, true },
+	[RMP_SYNC_RMP_FAIL_OVERLAP]	= { -EBUSY, true },
+};
+
+/* Map a backend's result to the one error convention of the API. */
 static int rs_rmp_errno(int status)
 {
 	switch (status) {
-	case RMP_SYNC_RMP_SUCCESS:
-		return 0;
-	case RMP_SYNC_RMP_FAIL_INPUT:
-		return -EINVAL;
-	case RMP_SYNC_RMP_FAIL_INUSE:
-	case RMP_SYNC_RMP_FAIL_OVERLAP:
-		return -EBUSY;
 	case -ENOMEM:
 	case -ENODEV:
 	case -EBUSY:
 	case -EINVAL:
 		return status;
-	default:
-		return -EFAULT;
 	}
+	if (status >= 0 && (size_t)status < ARRAY_SIZE(rs_rmp_statuses))
+		return rs_rmp_statuses[status].err;
+	return -EFAULT;
 }
 
 static bool rs_rmp_transient(int status)
 {
-	return status == RMP_SYNC_RMP_FAIL_INUSE ||
-	       status == RMP_SYNC_RMP_FAIL_OVERLAP;
+	return status >= 0 && (size_t)status < ARRAY_SIZE(rs_rmp_statuses) &&
+	       rs_rmp_statuses[status].transient;
 }
 
 /*
@@ -504,8 +517,8 @@ static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
 	}
 
 	if (ret) {
-		pr_warn_ratelimited("%s failed for PFN 0x%llx: status %d\n",
-				    st ? "RMPUPDATE" : "PSMASH",
+		pr_warn_ratelimited("%s: %s failed for PFN 0x%llx: status %d\n",
+				    rs->cfg.rmp->name, st ? "RMPUPDATE" : "PSMASH",
 				    (unsigned long long)pfn, ret);
 		return rs_rmp_errno(ret);
 	}
@@ -560,8 +573,8 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 			set_bit(region / RMP_SYNC_GB_REGIONS, regions->gb_pending);
 	}
 	if (ret) {
-		pr_warn_ratelimited("cannot split direct map at PFN 0x%llx: %d\n",
-				    (unsigned long long)pfn, ret);
+		pr_warn_ratelimited("%s: cannot split at PFN 0x%llx: %d\n",
+				    rs->cfg.dmap->name, (unsigned long long)pfn, ret);
 		return ret;
 	}
 	if (old_level == PG_LEVEL_NONE)
@@ -1281,7 +1294,7 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 		w = (u32)atomic_read(&regions->state[region]);
 		if (!(w & RS_PENDING))
 			continue;
-		if (!ignore_delay && !rs_due(rs, w, now)) {
+		if (!ignore_delay && !rs_candidate_due(rs, w, now)) {
 			next_due = min(next_due, now + rs_wait_ms(rs, w, now));
 			continue;
 		}
@@ -1479,9 +1492,10 @@ static void rs_free_regions(struct rmp_sync_regions *regions)
 
 static bool rs_ops_valid(const struct rmp_sync_config *cfg)
 {
-	return cfg->rmp && cfg->rmp->update && cfg->rmp->psmash &&
-	       cfg->rmp->lookup && cfg->dmap && cfg->dmap->level &&
-	       cfg->dmap->split && cfg->dmap->collapse && cfg->dmap->flush;
+	return cfg->rmp && cfg->rmp->name && cfg->rmp->update &&
+	       cfg->rmp->psmash && cfg->rmp->lookup && cfg->dmap &&
+	       cfg->dmap->name && cfg->dmap->level && cfg->dmap->split &&
+	       cfg->dmap->collapse && cfg->dmap->flush;
 }
 
 /**

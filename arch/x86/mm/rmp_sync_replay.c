@@ -373,7 +373,8 @@ int rsr_parse_op(char **tok, u64 nr_pages, struct rsr_op *op, char *why,
 		op->kind = RSR_OP_QUIESCE;
 		want = 1;
 	} else if (!strcmp(cmd, "mem")) {
-		return rsr_why(why, len, "mem after the first operation (only the first line may set mem)");
+		return rsr_why(why, len,
+			       "mem after the first operation (only the first line may set mem)");
 	} else {
 		return rsr_why(why, len, "unknown operation '%s'", cmd);
 	}
@@ -771,7 +772,9 @@ static void rsr_layout(struct rsr_run *run)
 	u64 nr = run->nr_pages / RP, gb, region;
 	struct rsr_result *r = &run->r;
 
-	r->leaked_regions = r->off_boot = r->off_boot_leaks = 0;
+	r->leaked_regions = 0;
+	r->off_boot = 0;
+	r->off_boot_leaks = 0;
 	for (gb = 0; gb * RMP_SYNC_GB_REGIONS < nr; gb++) {
 		u64 first = gb * RMP_SYNC_GB_REGIONS;
 		u64 last = min(nr, first + RMP_SYNC_GB_REGIONS);
@@ -855,8 +858,41 @@ void rsr_finish(struct rsr_run *run)
 		r->check |= RSR_CHECK_S5;
 }
 
-#define RSR_FMT_MILLI(v)	(unsigned long long)((v) / RSR_MILLI), \
-				(unsigned long long)((v) % RSR_MILLI)
+/* A JSON object being written into a buffer; @full once it did not fit. */
+struct rsr_json_buf {
+	char *buf;
+	size_t len, n;
+	bool full;
+};
+
+static __printf(2, 3) void rsr_jprintf(struct rsr_json_buf *j, const char *fmt, ...)
+{
+	va_list ap;
+	int m;
+
+	if (j->full)
+		return;
+	va_start(ap, fmt);
+	m = vsnprintf(j->buf + j->n, j->len - j->n, fmt, ap);
+	va_end(ap);
+	if (m < 0 || (size_t)m >= j->len - j->n)
+		j->full = true;
+	else
+		j->n += m;
+}
+
+static void rsr_ju64(struct rsr_json_buf *j, const char *key, u64 v)
+{
+	rsr_jprintf(j, ", \"%s\": %llu", key, (unsigned long long)v);
+}
+
+/* A value in thousandths, printed with three decimals. */
+static void rsr_jmilli(struct rsr_json_buf *j, const char *key, u64 v)
+{
+	rsr_jprintf(j, ", \"%s\": %llu.%03llu", key,
+		    (unsigned long long)(v / RSR_MILLI),
+		    (unsigned long long)(v % RSR_MILLI));
+}
 
 /**
  * rsr_json() - a replay's result as rmp-sync-sim --json prints it.
@@ -874,68 +910,49 @@ void rsr_finish(struct rsr_run *run)
 int rsr_json(const struct rsr_result *r, enum rsr_policy policy,
 	     const char *name, u64 mem_bytes, bool with_trace, char *buf, size_t len)
 {
-	int n = 0, m;
+	struct rsr_json_buf j = { .buf = buf, .len = len };
 
-	m = snprintf(buf, len, "{\"policy\": \"%s\", ", rsr_policy_names[policy]);
-	if (m < 0 || (size_t)m >= len)
-		return -ENOSPC;
-	n += m;
+	rsr_jprintf(&j, "{\"policy\": \"%s\"", rsr_policy_names[policy]);
 	if (with_trace) {
-		m = snprintf(buf + n, len - n,
-			     "\"trace\": \"%s\", \"mem_bytes\": %llu, \"duration_ms\": %llu, ",
-			     name, (unsigned long long)mem_bytes,
-			     (unsigned long long)r->duration_ms);
-		if (m < 0 || (size_t)m >= len - n)
-			return -ENOSPC;
-		n += m;
+		rsr_jprintf(&j, ", \"trace\": \"%s\"", name);
+		rsr_ju64(&j, "mem_bytes", mem_bytes);
+		rsr_ju64(&j, "duration_ms", r->duration_ms);
 	}
-	m = snprintf(buf + n, len - n,
-		     "\"ops\": %llu, \"rejected\": %llu, \"collateral_rmp_faults\": %llu, "
-		     "\"host_writes_to_assigned\": %llu, \"regions_total\": %llu, "
-		     "\"regions_mixed\": %llu, \"regions_split\": %llu, "
-		     "\"directmap_4k_kb\": %llu, \"directmap_2m_kb\": %llu, "
-		     "\"directmap_1g_kb\": %llu, \"splits\": %llu, \"collapses_2m\": %llu, "
-		     "\"collapses_1g\": %llu, \"psmash\": %llu, \"tlb_flushes\": %llu, "
-		     "\"recovery_flushes\": %llu, \"avg_regions_mixed\": %llu.%03llu, "
-		     "\"avg_regions_split\": %llu.%03llu, \"leaked_pages\": %llu, "
-		     "\"leaked_regions\": %llu, \"regions_off_boot\": %llu, "
-		     "\"regions_off_boot_beyond_leaks\": %llu, \"backoffs\": %llu, "
-		     "\"throttled\": %llu, \"max_recovery_flushes_1s\": %u, "
-		     "\"state_bytes_start\": %zu, \"state_bytes_end\": %zu, "
-		     "\"collapse_delay_millisecs\": %u, \"collapse_private\": %u, "
-		     "\"regions_split_unassigned\": %llu, \"avg_regions_split_unassigned\": %llu.%03llu, "
-		     "\"gb_ranges_blocked\": %llu, \"avg_gb_ranges_blocked\": %llu.%03llu, "
-		     "\"max_flushes_in_1s\": %llu, \"check_ok\": %s}",
-		     (unsigned long long)r->ops, (unsigned long long)r->rejected,
-		     (unsigned long long)r->collateral,
-		     (unsigned long long)r->writes_assigned,
-		     (unsigned long long)r->st.regions_total,
-		     (unsigned long long)r->st.regions_mixed,
-		     (unsigned long long)r->split_now,
-		     (unsigned long long)r->dm4k * 4, (unsigned long long)r->dm2m * 2048,
-		     (unsigned long long)r->dm1g << 20,
-		     (unsigned long long)r->st.splits,
-		     (unsigned long long)r->st.collapses_2m,
-		     (unsigned long long)r->st.collapses_1g,
-		     (unsigned long long)r->st.psmash, (unsigned long long)r->flushes,
-		     (unsigned long long)r->st.recovery_flushes,
-		     RSR_FMT_MILLI(r->avg_mixed_milli), RSR_FMT_MILLI(r->avg_split_milli),
-		     (unsigned long long)r->st.leaked_pages,
-		     (unsigned long long)r->leaked_regions,
-		     (unsigned long long)r->off_boot,
-		     (unsigned long long)r->off_boot_leaks,
-		     (unsigned long long)r->st.backoffs,
-		     (unsigned long long)r->st.throttled, r->max_flushes_1s,
-		     r->state_bytes_start, r->state_bytes_end,
-		     r->knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
-		     r->knobs[RMP_SYNC_KNOB_COLLAPSE_PRIVATE],
-		     (unsigned long long)r->split_unassigned_now,
-		     RSR_FMT_MILLI(r->avg_split_unassigned_milli),
-		     (unsigned long long)r->gb_blocked_now,
-		     RSR_FMT_MILLI(r->avg_gb_blocked_milli),
-		     (unsigned long long)r->max_flushes_any_1s,
-		     r->check ? "false" : "true");
-	if (m < 0 || (size_t)m >= len - n)
-		return -ENOSPC;
-	return n + m;
+	rsr_ju64(&j, "ops", r->ops);
+	rsr_ju64(&j, "rejected", r->rejected);
+	rsr_ju64(&j, "collateral_rmp_faults", r->collateral);
+	rsr_ju64(&j, "host_writes_to_assigned", r->writes_assigned);
+	rsr_ju64(&j, "regions_total", r->st.regions_total);
+	rsr_ju64(&j, "regions_mixed", r->st.regions_mixed);
+	rsr_ju64(&j, "regions_split", r->split_now);
+	rsr_ju64(&j, "directmap_4k_kb", r->dm4k * 4);
+	rsr_ju64(&j, "directmap_2m_kb", r->dm2m * 2048);
+	rsr_ju64(&j, "directmap_1g_kb", r->dm1g << 20);
+	rsr_ju64(&j, "splits", r->st.splits);
+	rsr_ju64(&j, "collapses_2m", r->st.collapses_2m);
+	rsr_ju64(&j, "collapses_1g", r->st.collapses_1g);
+	rsr_ju64(&j, "psmash", r->st.psmash);
+	rsr_ju64(&j, "tlb_flushes", r->flushes);
+	rsr_ju64(&j, "recovery_flushes", r->st.recovery_flushes);
+	rsr_jmilli(&j, "avg_regions_mixed", r->avg_mixed_milli);
+	rsr_jmilli(&j, "avg_regions_split", r->avg_split_milli);
+	rsr_ju64(&j, "leaked_pages", r->st.leaked_pages);
+	rsr_ju64(&j, "leaked_regions", r->leaked_regions);
+	rsr_ju64(&j, "regions_off_boot", r->off_boot);
+	rsr_ju64(&j, "regions_off_boot_beyond_leaks", r->off_boot_leaks);
+	rsr_ju64(&j, "backoffs", r->st.backoffs);
+	rsr_ju64(&j, "throttled", r->st.throttled);
+	rsr_ju64(&j, "max_recovery_flushes_1s", r->max_flushes_1s);
+	rsr_ju64(&j, "state_bytes_start", r->state_bytes_start);
+	rsr_ju64(&j, "state_bytes_end", r->state_bytes_end);
+	rsr_ju64(&j, "collapse_delay_millisecs",
+		 r->knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS]);
+	rsr_ju64(&j, "collapse_private", r->knobs[RMP_SYNC_KNOB_COLLAPSE_PRIVATE]);
+	rsr_ju64(&j, "regions_split_unassigned", r->split_unassigned_now);
+	rsr_jmilli(&j, "avg_regions_split_unassigned", r->avg_split_unassigned_milli);
+	rsr_ju64(&j, "gb_ranges_blocked", r->gb_blocked_now);
+	rsr_jmilli(&j, "avg_gb_ranges_blocked", r->avg_gb_blocked_milli);
+	rsr_ju64(&j, "max_flushes_in_1s", r->max_flushes_any_1s);
+	rsr_jprintf(&j, ", \"check_ok\": %s}", r->check ? "false" : "true");
+	return j.full ? -ENOSPC : (int)j.n;
 }

@@ -34,7 +34,7 @@ enum rsr_op_kind {
 /* The ASID of a "private" line without asid=. */
 #define RSR_PRIVATE_ASID	1
 /* The longest "tick": keeps the clock and its integrals far from overflow. */
-#define RSR_MAX_TICK_MS		(1ULL << 40)
+#define RSR_MAX_TICK_MS		BIT_ULL(40)
 /* Fields of one line, the operation included. */
 #define RSR_MAX_TOKENS		8
 

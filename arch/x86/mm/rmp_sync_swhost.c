@@ -47,9 +47,11 @@
 #include <linux/init.h>
 #include <linux/log2.h>
 #include <linux/memory_hotplug.h>
+#include <linux/moduleparam.h>
 #include <linux/mm.h>
 #include <linux/mutex.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 #include <linux/sched.h>
 #include <linux/seq_file.h>
 #include <linux/slab.h>
@@ -77,7 +79,8 @@ struct swh_cmd {
 	const char *text;		/* SWH_NAME, in the write's buffer */
 };
 
-static u64 swh_bytes __initdata;
+/* The boot parameter rmp_sync.sw_host=SIZE; 0: no debug host. */
+static unsigned long long swh_bytes;
 
 static DEFINE_MUTEX(swh_lock);
 static struct page *swh_window;
@@ -95,12 +98,26 @@ static struct task_struct *swh_replayer;	/* applying operations now */
 static atomic_t swh_kicked;		/* a kick from outside the replay */
 static atomic_long_t swh_flushes;	/* global flushes of the instance */
 
-static int __init swh_setup(char *s)
+static int swh_param_set(const char *val, const struct kernel_param *kp)
 {
-	swh_bytes = memparse(s, &s);
-	return 1;
+	char *end;
+	unsigned long long v = memparse(val, &end);
+
+	if (end == val || (*end && *end != '\n'))
+		return -EINVAL;
+	swh_bytes = v;
+	return 0;
 }
-__setup("rmp_sync.sw_host=", swh_setup);
+
+static const struct kernel_param_ops swh_param_ops = {
+	.set = swh_param_set,
+	.get = param_get_ullong,
+};
+
+#undef MODULE_PARAM_PREFIX
+#define MODULE_PARAM_PREFIX "rmp_sync."
+module_param_cb(sw_host, &swh_param_ops, &swh_bytes, 0);
+MODULE_PARM_DESC(sw_host, "RAM for the software-SNP debug host (a multiple of 1G, at most 8G)");
 
 static unsigned long swh_addr(u64 pfn)
 {

@@ -8,16 +8,16 @@
  * Vol. 3, RMPUPDATE and PSMASH; struct rmpentry in 6.12
  * arch/x86/virt/svm/sev.c):
  *  - one entry per 4K page: assigned, page size (4K/2M), immutable,
- *    validated, VMSA, a 10-bit ASID and the GPA;
+ *    validated, VMSA, a 10-bit ASID and the GPA (Validated and VMSA are not
+ *    emulated: the core never reads them, and only a guest sets them);
  *  - RMPUPDATE of a 2M page needs a 2M-aligned system address and GPA;
  *  - RMPUPDATE fails with FAIL_PERMISSION on an immutable entry;
  *  - RMPUPDATE fails with FAIL_OVERLAP for a 4K update inside an assigned 2M
  *    page (sev_gmem_invalidate() in 6.12 arch/x86/kvm/svm/sev.c does PSMASH
  *    first for this reason);
- *  - every RMPUPDATE clears Validated and VMSA;
  *  - PSMASH turns one 2M entry into 512 4K entries with the same attributes,
- *    the GPA stepping by 4K and Validated preserved; it needs a 2M-aligned
- *    address (FAIL_INPUT otherwise);
+ *    the GPA stepping by 4K; it needs a 2M-aligned address (FAIL_INPUT
+ *    otherwise);
  *  - a write through a 4K mapping checks that page's entry, through a 2M or
  *    1G mapping all 512 entries of the 2M range written (the comment above
  *    adjust_direct_map() in 6.12 arch/x86/virt/svm/sev.c).
@@ -34,28 +34,35 @@
  *    Immutable, so that a caller's mistake shows up in tests;
  *  - FAIL_INUSE is never produced by the emulation itself; the fault
  *    injectors (rmp_sync_swrmp_fault()) return it, or any other code;
- *  - the check order: fault injector, input, immutable, overlap;
- *  - rmp_sync_swrmp_pvalidate() stands in for a guest's PVALIDATE, of a 4K
- *    page or of a whole 2M page; it does not check the ASID or GPA.
+ *  - the check order: fault injector, input, immutable, overlap.
+ *
+ * As rmp_sync_swrmp_checked_ops, given the direct map's level
+ * (rmp_sync_swrmp_check_order()), it also checks S1 as each RMPUPDATE
+ * lands: a region the update leaves mixed must already be mapped 4K.  A
+ * split that comes after the RMPUPDATE (the wrong order) is caught there
+ * even where no write races with it.  rmp_sync_swrmp_ops is the same RMP
+ * without the check, for updates made behind an instance's back.
  *
  * Sparse: entries live in per-2M chunks allocated on the first assignment in
  * the region and kept until rmp_sync_swrmp_destroy(); an unallocated chunk
  * reads as 512 hypervisor-owned 4K entries.  Up front, a 2M region costs a
  * chunk pointer and a 16-bit assigned count, so 1 TiB costs 5 MiB.
  */
+#define pr_fmt(fmt) "rmp_sync swrmp: " fmt
+
 #include <linux/types.h>
+#include <linux/printk.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/atomic.h>
 #include <linux/errno.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 
 #define SWRMP_ASSIGNED		BIT(0)
 #define SWRMP_2M		BIT(1)	/* page size of the entry is 2M */
 #define SWRMP_IMMUTABLE		BIT(2)
-#define SWRMP_VALIDATED		BIT(3)
-#define SWRMP_VMSA		BIT(4)
 
 /* The ASID field of an RMP entry is 10 bits wide (struct rmpentry). */
 #define SWRMP_NR_ASIDS		1024
@@ -89,7 +96,11 @@ struct rmp_sync_swrmp {
 	 * without the lock would need an acquire/release pairing.
 	 */
 	u16 *nassigned;
-	struct rmp_sync_fault faults[RMP_SYNC_SWRMP_NR_OPS];
+	struct rmp_sync_fault_attr faults[RMP_SYNC_SWRMP_NR_OPS];
+	/* the S1 order check: the direct map's level, if set */
+	int (*level)(void *priv, u64 pfn);
+	void *level_priv;
+	atomic_long_t order_violations;
 };
 
 static void swrmp_lock(struct rmp_sync_swrmp *rmp, u64 region)
@@ -204,6 +215,16 @@ static int swrmp_update_state_check(const struct swrmp_chunk *c,
 	return RMP_SYNC_RMP_SUCCESS;
 }
 
+/* S1: a region an RMPUPDATE left mixed must already be mapped 4K. */
+static void swrmp_check_order(struct rmp_sync_swrmp *rmp, u64 pfn)
+{
+	unsigned int assigned = rmp_sync_swrmp_assigned(rmp, pfn);
+
+	if (rmp->level && assigned && assigned < RMP_SYNC_REGION_PAGES &&
+	    rmp->level(rmp->level_priv, pfn) > PG_LEVEL_4K)
+		atomic_long_inc(&rmp->order_violations);
+}
+
 static int swrmp_update(void *priv, u64 pfn,
 			const struct rmp_sync_rmp_state *st)
 {
@@ -213,7 +234,7 @@ static int swrmp_update(void *priv, u64 pfn,
 	unsigned int first, n, i;
 	int ret, delta = 0;
 
-	if (rmp_sync_fault_hit(&rmp->faults[RMP_SYNC_SWRMP_UPDATE], &ret))
+	if (rmp_sync_should_fail(&rmp->faults[RMP_SYNC_SWRMP_UPDATE], &ret))
 		return ret;
 	if (!swrmp_update_input_ok(rmp, pfn, st))
 		return RMP_SYNC_RMP_FAIL_INPUT;
@@ -252,7 +273,6 @@ static int swrmp_update(void *priv, u64 pfn,
 		struct swrmp_entry *e = &c->e[i];
 
 		delta += !!st->assigned - !!(e->flags & SWRMP_ASSIGNED);
-		/* Validated and VMSA are cleared by every RMPUPDATE. */
 		e->flags = 0;
 		e->gpa = 0;
 		e->asid = 0;
@@ -273,6 +293,16 @@ out:
 	return ret;
 }
 
+static int swrmp_update_checked(void *priv, u64 pfn,
+				const struct rmp_sync_rmp_state *st)
+{
+	int ret = swrmp_update(priv, pfn, st);
+
+	if (ret == RMP_SYNC_RMP_SUCCESS)
+		swrmp_check_order(priv, pfn);
+	return ret;
+}
+
 static int swrmp_psmash(void *priv, u64 pfn)
 {
 	struct rmp_sync_swrmp *rmp = priv;
@@ -281,7 +311,7 @@ static int swrmp_psmash(void *priv, u64 pfn)
 	unsigned int i;
 	int ret;
 
-	if (rmp_sync_fault_hit(&rmp->faults[RMP_SYNC_SWRMP_PSMASH], &ret))
+	if (rmp_sync_should_fail(&rmp->faults[RMP_SYNC_SWRMP_PSMASH], &ret))
 		return ret;
 	if (pfn >= rmp->nr_pages || !IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES))
 		return RMP_SYNC_RMP_FAIL_INPUT;
@@ -294,8 +324,7 @@ static int swrmp_psmash(void *priv, u64 pfn)
 		goto out;
 	/*
 	 * A 2M assignment wrote all 512 entries with their GPAs already
-	 * stepping by 4K, and Validated was set per entry, so only the page
-	 * size changes.
+	 * stepping by 4K, so only the page size changes.
 	 */
 	for (i = 0; i < RMP_SYNC_REGION_PAGES; i++)
 		c->e[i].flags &= ~SWRMP_2M;
@@ -324,8 +353,6 @@ static int swrmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
 		e->asid = se->asid;
 		e->assigned = se->flags & SWRMP_ASSIGNED;
 		e->immutable = se->flags & SWRMP_IMMUTABLE;
-		e->validated = se->flags & SWRMP_VALIDATED;
-		e->vmsa = se->flags & SWRMP_VMSA;
 		if (se->flags & SWRMP_2M)
 			e->level = PG_LEVEL_2M;
 	}
@@ -340,50 +367,13 @@ const struct rmp_sync_rmp_ops rmp_sync_swrmp_ops = {
 	.lookup	= swrmp_lookup,
 };
 
-/**
- * rmp_sync_swrmp_pvalidate() - set or clear Validated, as a guest's PVALIDATE.
- * @rmp: the RMP.
- * @pfn: an assigned page: a 4K-sized entry, or the 2M-aligned first page of
- *	a 2M-sized one, which is validated as a whole (a 2M PVALIDATE).
- * @validate: the new value of Validated.
- *
- * Lets tests check that PSMASH preserves Validated and RMPUPDATE clears it.
- *
- * Return: 0, or -EINVAL when @pfn is out of range, unassigned, or inside a
- * 2M entry without being its first page.
- */
-int rmp_sync_swrmp_pvalidate(struct rmp_sync_swrmp *rmp, u64 pfn,
-			     bool validate)
-{
-	u64 region = pfn >> RMP_SYNC_REGION_SHIFT;
-	unsigned int first, n, i;
-	struct swrmp_chunk *c;
-	int ret = -EINVAL;
-
-	if (pfn >= rmp->nr_pages)
-		return -EINVAL;
-	first = pfn & (RMP_SYNC_REGION_PAGES - 1);
-	swrmp_lock(rmp, region);
-	c = rmp->chunks[region];
-	if (!c || !(c->e[first].flags & SWRMP_ASSIGNED))
-		goto out;
-	n = 1;
-	if (c->e[first].flags & SWRMP_2M) {
-		if (first)
-			goto out;
-		n = RMP_SYNC_REGION_PAGES;
-	}
-	for (i = first; i < first + n; i++) {
-		if (validate)
-			c->e[i].flags |= SWRMP_VALIDATED;
-		else
-			c->e[i].flags &= ~SWRMP_VALIDATED;
-	}
-	ret = 0;
-out:
-	swrmp_unlock(rmp, region);
-	return ret;
-}
+/* The same, with the S1 order check (rmp_sync_swrmp_check_order()). */
+const struct rmp_sync_rmp_ops rmp_sync_swrmp_checked_ops = {
+	.name	= "swrmp (S1 order checked)",
+	.update	= swrmp_update_checked,
+	.psmash	= swrmp_psmash,
+	.lookup	= swrmp_lookup,
+};
 
 /**
  * rmp_sync_swrmp_write_ok() - the RMP check of a hypervisor write.
@@ -438,6 +428,112 @@ unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn)
 	return READ_ONCE(rmp->nassigned[pfn >> RMP_SYNC_REGION_SHIFT]);
 }
 
+/* Is @pfn the first page of an assigned 2M-sized entry? */
+static bool swrmp_is_2m(struct rmp_sync_swrmp *rmp, u64 pfn)
+{
+	struct rmp_sync_rmp_entry e;
+
+	return IS_ALIGNED(pfn, RMP_SYNC_REGION_PAGES) && !swrmp_lookup(rmp, pfn, &e) &&
+	       e.assigned && e.level == PG_LEVEL_2M;
+}
+
+static bool swrmp_is_assigned(struct rmp_sync_swrmp *rmp, u64 pfn)
+{
+	struct rmp_sync_rmp_entry e;
+
+	return !swrmp_lookup(rmp, pfn, &e) && e.assigned;
+}
+
+/**
+ * rmp_sync_swrmp_give_back() - give every page of a range back to the
+ *	hypervisor, through an rmp_sync instance.
+ * @rmp: the software RMP behind @rs.
+ * @rs: the instance.
+ * @pfn: first page of the range, 2M-aligned.
+ * @nr_pages: pages in the range, a multiple of RMP_SYNC_REGION_PAGES.
+ *
+ * A 2M-sized entry goes back with one 2M rmp_sync_make_shared(), every
+ * other assigned page with a 4K one; a page @rs refuses (leaked, immutable)
+ * stays assigned.  A region @rs still holds split though none of its pages
+ * is assigned (a refused collapse parks a region until its next transition)
+ * is queued again by one page's round trip.  Every region is then a
+ * collapse candidate if it can be one: the tests' and tools' S2 checks
+ * recover and look.  Call it with no other transition in the range.
+ *
+ * Return: the pages of the range that stay assigned.
+ */
+u64 rmp_sync_swrmp_give_back(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
+			     u64 pfn, u64 nr_pages)
+{
+	u64 first, p, left = 0;
+
+	for (first = pfn; first < pfn + nr_pages; first += RMP_SYNC_REGION_PAGES) {
+		struct rmp_sync_region_info info;
+		u64 spare = first + RMP_SYNC_REGION_PAGES / 2;
+
+		if (swrmp_is_2m(rmp, first) &&
+		    !rmp_sync_make_shared(rs, first, PG_LEVEL_2M))
+			continue;
+		for (p = first; p < first + RMP_SYNC_REGION_PAGES; p++)
+			if (swrmp_is_assigned(rmp, p))
+				rmp_sync_make_shared(rs, p, PG_LEVEL_4K);
+		left += rmp_sync_swrmp_assigned(rmp, first);
+		if (rmp_sync_region_info(rs, first, &info) || !info.split ||
+		    info.pending || info.assigned)
+			continue;
+		if (!rmp_sync_make_private(rs, spare, 0, PG_LEVEL_4K, 1, false))
+			rmp_sync_make_shared(rs, spare, PG_LEVEL_4K);
+	}
+	return left;
+}
+
+/**
+ * rmp_sync_swrmp_quiesce() - give a range back, recover, and check S2.
+ * @rmp: the software RMP behind @rs.
+ * @rs: the instance.
+ * @pfn: first page of the range, 2M-aligned.
+ * @nr_pages: pages in the range, a multiple of RMP_SYNC_REGION_PAGES.
+ *
+ * Gives every page of the range back (rmp_sync_swrmp_give_back()), runs
+ * recovery passes, the delay ignored, until one collapses nothing, then
+ * checks S2 as rmp_sync sees it: no region of the range is still queued,
+ * and none that holds no assigned page (a leaked page counts as assigned,
+ * its record lost or not) is still split by rmp_sync.  A region another kernel user split is not
+ * rmp_sync's to restore; whether the page tables agree, and whether 1G
+ * ranges came back, is for the caller to check on its host.  Each region
+ * that breaks S2 is reported with pr_err().
+ *
+ * Return: the number of regions of the range that break S2, or a negative
+ * errno from a recovery pass.
+ */
+long rmp_sync_swrmp_quiesce(struct rmp_sync_swrmp *rmp, struct rmp_sync *rs,
+			    u64 pfn, u64 nr_pages)
+{
+	u64 first;
+	long bad = 0;
+	int n;
+
+	rmp_sync_swrmp_give_back(rmp, rs, pfn, nr_pages);
+	while ((n = rmp_sync_recover(rs, 1U << 20, true, NULL)) > 0)
+		;
+	if (n < 0)
+		return n;
+	for (first = pfn; first < pfn + nr_pages; first += RMP_SYNC_REGION_PAGES) {
+		struct rmp_sync_region_info info;
+
+		if (rmp_sync_region_info(rs, first, &info))
+			return -EINVAL;
+		if (info.pending ||
+		    (info.split && info.ours && !info.assigned && !info.leaked)) {
+			pr_err("S2: region at PFN 0x%llx %s (%u pages assigned)\n",
+			       (unsigned long long)first,
+			       info.pending ? "still queued" : "still split", info.assigned);
+			bad++;
+		}
+	}
+	return bad;
+}
+
 /**
  * rmp_sync_swrmp_fault() - fault injector of one RMP operation.
  * @rmp: the RMP.
@@ -446,8 +542,39 @@ unsigned int rmp_sync_swrmp_assigned(struct rmp_sync_swrmp *rmp, u64 pfn)
  * Return: the injector, to arm with rmp_sync_fault_arm(); an armed injector
  * makes the operation return its error before any check, changing nothing.
  */
-struct rmp_sync_fault *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
-					    enum rmp_sync_swrmp_op op)
+struct rmp_sync_fault_attr *rmp_sync_swrmp_fault(struct rmp_sync_swrmp *rmp,
+						 enum rmp_sync_swrmp_op op)
 {
 	return &rmp->faults[op];
+}
+
+/**
+ * rmp_sync_swrmp_check_order() - check S1 as each RMPUPDATE lands.
+ * @rmp: the RMP.
+ * @level: the direct map's leaf level at a PFN (a direct-map backend's
+ *	@level), called after every successful RMPUPDATE made through
+ *	rmp_sync_swrmp_checked_ops; NULL stops the check.
+ * @priv: its argument.
+ *
+ * An RMPUPDATE that leaves its region mixed while @level reports a mapping
+ * larger than 4K is counted: the split must come before the update (S1 in
+ * Documentation/arch/x86/rmp_sync.rst).  Set it before the RMP is shared.
+ */
+void rmp_sync_swrmp_check_order(struct rmp_sync_swrmp *rmp,
+				int (*level)(void *priv, u64 pfn), void *priv)
+{
+	rmp->level_priv = priv;
+	rmp->level = level;
+}
+
+/**
+ * rmp_sync_swrmp_order_violations() - RMPUPDATEs that broke S1's order.
+ * @rmp: the RMP.
+ *
+ * Return: the number of RMPUPDATEs, since the check was set, that made a
+ * region mixed while it was mapped larger than 4K.
+ */
+unsigned long rmp_sync_swrmp_order_violations(struct rmp_sync_swrmp *rmp)
+{
+	return atomic_long_read(&rmp->order_violations);
 }

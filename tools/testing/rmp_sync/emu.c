@@ -18,6 +18,7 @@
 #define pr_fmt(fmt) "emu: " fmt
 
 #include <linux/types.h>
+#include <linux/err.h>
 #include <linux/slab.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
@@ -85,7 +86,7 @@ struct emu_host {
 	struct emu_pt *deferred;	/* detached, freed by the next flush */
 	unsigned long nr_leaves[PG_LEVEL_NUM];
 	struct emu_cpu *cpus;
-	struct rmp_sync_fault faults[EMU_NR_FAULTS];
+	struct rmp_sync_fault_attr faults[EMU_NR_FAULTS];
 	/* Statistics, relaxed atomics. */
 	u64 flushes, tables_alloc, tables_freed, last_fault_pfn;
 };
@@ -860,13 +861,72 @@ struct rmp_sync_swrmp *emu_rmp(struct emu_host *h)
 }
 
 /**
+ * emu_instance_create() - boot an emulated host and build an rmp_sync
+ *	instance over it.
+ * @in: filled in: the host and the instance.
+ * @ec: the host.
+ * @cfg: the instance, copied.  What it leaves unset is filled in: @nr_pages
+ *	(all of the host's RAM), @rmp (rmp_sync_swrmp_ops), @rmp_priv (the
+ *	host's software RMP), @dmap and @dmap_priv (emu_dmap_ops on the host).
+ *
+ * The one place the harness's tests, tools and benchmarks build a host
+ * and an instance; emu_instance_destroy() undoes it.
+ *
+ * Return: 0; -EINVAL for a bad @ec, -ENOMEM, or rmp_sync_create()'s error.
+ * On an error nothing is left built and @in holds NULLs.
+ */
+int emu_instance_create(struct emu_instance *in, const struct emu_config *ec,
+			const struct rmp_sync_config *cfg)
+{
+	struct rmp_sync_config c = *cfg;
+
+	in->rs = NULL;
+	in->h = emu_create(ec);
+	if (!in->h)
+		return ec && ec->mem_bytes && ec->nr_cpus ? -ENOMEM : -EINVAL;
+	if (!c.nr_pages)
+		c.nr_pages = ec->mem_bytes >> PAGE_SHIFT;
+	if (!c.rmp)
+		c.rmp = &rmp_sync_swrmp_ops;
+	if (!c.rmp_priv)
+		c.rmp_priv = emu_rmp(in->h);
+	if (!c.dmap) {
+		c.dmap = &emu_dmap_ops;
+		c.dmap_priv = in->h;
+	}
+	in->rs = rmp_sync_create(&c);
+	if (IS_ERR(in->rs)) {
+		long err = PTR_ERR(in->rs);
+
+		in->rs = NULL;
+		emu_destroy(in->h);
+		in->h = NULL;
+		return err;
+	}
+	return 0;
+}
+
+/**
+ * emu_instance_destroy() - free what emu_instance_create() built.
+ * @in: the host and the instance; either may be NULL.  Nothing may be
+ *	using them.
+ */
+void emu_instance_destroy(struct emu_instance *in)
+{
+	rmp_sync_destroy(in->rs);
+	emu_destroy(in->h);
+	in->rs = NULL;
+	in->h = NULL;
+}
+
+/**
  * emu_fault() - fault injector of one direct-map backend operation.
  * @h: the host.
  * @op: the operation.
  *
  * Return: the injector, to arm with rmp_sync_fault_arm().
  */
-struct rmp_sync_fault *emu_fault(struct emu_host *h, enum emu_fault_op op)
+struct rmp_sync_fault_attr *emu_fault(struct emu_host *h, enum emu_fault_op op)
 {
 	return &h->faults[op];
 }
@@ -886,7 +946,7 @@ static int emu_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 	bool changed;
 	int ret;
 
-	if (!nofail && rmp_sync_fault_hit(&h->faults[EMU_FAULT_SPLIT], &ret)) {
+	if (!nofail && rmp_sync_should_fail(&h->faults[EMU_FAULT_SPLIT], &ret)) {
 		*old_level = emu_level(h, pfn);
 		return ret;
 	}
@@ -909,7 +969,7 @@ static int emu_dmap_collapse(void *priv, u64 pfn, int level)
 	struct emu_host *h = priv;
 	int ret;
 
-	if (rmp_sync_fault_hit(&h->faults[EMU_FAULT_COLLAPSE], &ret))
+	if (rmp_sync_should_fail(&h->faults[EMU_FAULT_COLLAPSE], &ret))
 		return ret;
 	return emu_collapse(h, pfn, level);
 }

@@ -19,7 +19,10 @@
 #define _RMP_SYNC_EMU_H
 
 #include <linux/types.h>
+#include <linux/err.h>
+#include <linux/rcupdate.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_swrmp.h>
 
 /* Page-table entry bits (x86 layout; EMU_PTE_PINNED is a software bit). */
 #define EMU_PTE_PRESENT		BIT_ULL(0)
@@ -81,7 +84,17 @@ unsigned long emu_boot_diff(struct emu_host *h);
 int emu_check(struct emu_host *h);
 void emu_get_stats(struct emu_host *h, struct emu_stats *st);
 
-struct rmp_sync_fault *emu_fault(struct emu_host *h, enum emu_fault_op op);
+struct rmp_sync_fault_attr *emu_fault(struct emu_host *h, enum emu_fault_op op);
 extern const struct rmp_sync_dmap_ops emu_dmap_ops;
+
+/* An emulated host and an rmp_sync instance over it. */
+struct emu_instance {
+	struct emu_host *h;
+	struct rmp_sync *rs;
+};
+
+int emu_instance_create(struct emu_instance *in, const struct emu_config *ec,
+			const struct rmp_sync_config *cfg);
+void emu_instance_destroy(struct emu_instance *in);
 
 #endif /* _RMP_SYNC_EMU_H */

@@ -26,7 +26,7 @@ static void emu_test_swrmp_destroy(void *rmp)
 
 static void emu_test_no_alloc_fail(void *unused __always_unused)
 {
-	kshim_fail_alloc_at = 0;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 }
 
 static struct emu_host *emu_test_host(struct kunit *test, u64 mem_bytes,
@@ -172,7 +172,7 @@ static void emu_test_rmpupdate(struct kunit *test)
 static void emu_test_rmpupdate_faults(struct kunit *test)
 {
 	struct rmp_sync_swrmp *rmp = emu_test_swrmp(test, 2 * REG_PAGES);
-	struct rmp_sync_fault *f = rmp_sync_swrmp_fault(rmp,
+	struct rmp_sync_fault_attr *f = rmp_sync_swrmp_fault(rmp,
 							RMP_SYNC_SWRMP_UPDATE);
 
 	/* FAIL_INUSE only comes from the injector; nothing changes. */
@@ -189,24 +189,24 @@ static void emu_test_rmpupdate_faults(struct kunit *test)
 	/* The chunk allocation fails: -ENOMEM, nothing changed. */
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, emu_test_no_alloc_fail,
 							NULL), 0);
-	kshim_fail_alloc_at = 1;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 1, 1, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, upd(rmp, REG_PAGES, true, PG_LEVEL_2M, 0, 1,
 				  false), -ENOMEM);
-	kshim_fail_alloc_at = 0;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	KUNIT_EXPECT_FALSE(test, lookup(test, rmp, REG_PAGES).assigned);
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_assigned(rmp, REG_PAGES), 0);
 	/* An existing chunk needs no allocation. */
-	kshim_fail_alloc_at = 1;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 1, 1, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, upd(rmp, 5, true, PG_LEVEL_4K, 0, 1, false),
 			RMP_SYNC_RMP_SUCCESS);
-	kshim_fail_alloc_at = 0;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_assigned(rmp, 0), 3);
 }
 
 static void emu_test_psmash(struct kunit *test)
 {
 	struct rmp_sync_swrmp *rmp = emu_test_swrmp(test, 2 * REG_PAGES);
-	struct rmp_sync_fault *f = rmp_sync_swrmp_fault(rmp,
+	struct rmp_sync_fault_attr *f = rmp_sync_swrmp_fault(rmp,
 							RMP_SYNC_SWRMP_PSMASH);
 	u64 base = REG_PAGES, gpa = 5 * SZ_2M;
 	struct rmp_sync_rmp_entry e;
@@ -224,14 +224,8 @@ static void emu_test_psmash(struct kunit *test)
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_ops.psmash(rmp, 0),
 			RMP_SYNC_RMP_FAIL_INPUT);
 
-	/* PVALIDATE: not of an unassigned page, nor inside a 2M entry. */
-	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_pvalidate(rmp, 1, true), -EINVAL);
 	KUNIT_EXPECT_EQ(test, upd(rmp, base, true, PG_LEVEL_2M, gpa, 9, false),
 			RMP_SYNC_RMP_SUCCESS);
-	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_pvalidate(rmp, base + 1, true),
-			-EINVAL);
-	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_pvalidate(rmp, base, true), 0);
-	KUNIT_EXPECT_TRUE(test, lookup(test, rmp, base + 300).validated);
 
 	/* FAIL_INUSE from the injector leaves the 2M entry alone. */
 	rmp_sync_fault_arm(f, 1, 1, RMP_SYNC_RMP_FAIL_INUSE);
@@ -239,23 +233,23 @@ static void emu_test_psmash(struct kunit *test)
 			RMP_SYNC_RMP_FAIL_INUSE);
 	KUNIT_EXPECT_EQ(test, lookup(test, rmp, base + 3).level, PG_LEVEL_2M);
 
-	/* PSMASH: 512 4K entries, same fields, Validated kept. */
+	/* PSMASH: 512 4K entries, same fields. */
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_ops.psmash(rmp, base),
 			RMP_SYNC_RMP_SUCCESS);
 	for (i = 0; i < REG_PAGES; i++) {
 		e = lookup(test, rmp, base + i);
 		if (!e.assigned || e.level != PG_LEVEL_4K || e.asid != 9 ||
-		    e.gpa != gpa + i * PAGE_SIZE || !e.validated) {
+		    e.gpa != gpa + i * PAGE_SIZE) {
 			KUNIT_FAIL(test, "entry %u wrong after PSMASH", i);
 			break;
 		}
 	}
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_assigned(rmp, base), REG_PAGES);
-	/* Now a 4K update works, and clears Validated of that page only. */
+	/* Now a 4K update works, on that page only. */
 	KUNIT_EXPECT_EQ(test, upd(rmp, base + 3, true, PG_LEVEL_4K, 0x1000, 9,
 				  false), RMP_SYNC_RMP_SUCCESS);
-	KUNIT_EXPECT_FALSE(test, lookup(test, rmp, base + 3).validated);
-	KUNIT_EXPECT_TRUE(test, lookup(test, rmp, base + 4).validated);
+	KUNIT_EXPECT_EQ(test, lookup(test, rmp, base + 3).gpa, 0x1000ULL);
+	KUNIT_EXPECT_EQ(test, lookup(test, rmp, base + 4).gpa, gpa + 4 * PAGE_SIZE);
 	KUNIT_EXPECT_EQ(test, upd(rmp, base + 4, false, PG_LEVEL_4K, 0, 0,
 				  false), RMP_SYNC_RMP_SUCCESS);
 	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_assigned(rmp, base),
@@ -424,16 +418,16 @@ static void emu_test_split_enomem(struct kunit *test)
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, emu_test_no_alloc_fail,
 							NULL), 0);
 	/* The first step fails: nothing changed. */
-	kshim_fail_alloc_at = 1;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 1, 1, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, emu_split(h, pfn, PG_LEVEL_4K), -ENOMEM);
-	kshim_fail_alloc_at = 0;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, emu_level(h, pfn), PG_LEVEL_1G);
 	emu_test_expect_dmap(test, h, 0, 0, 2);
 
 	/* The second step fails: the 1G->2M step stays done. */
-	kshim_fail_alloc_at = 2;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 2, 1, -ENOMEM);
 	KUNIT_EXPECT_EQ(test, emu_split(h, pfn, PG_LEVEL_4K), -ENOMEM);
-	kshim_fail_alloc_at = 0;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	KUNIT_EXPECT_EQ(test, emu_level(h, pfn), PG_LEVEL_2M);
 	emu_test_expect_dmap(test, h, 0, 512, 1);
 
@@ -671,12 +665,8 @@ static void *emu_test_worker_fn(void *arg)
 
 	rcu_register_thread();
 	while (!__atomic_load_n(w->stop, __ATOMIC_ACQUIRE)) {
-		u64 pfn;
+		u64 pfn = rmp_sync_rand(&x) % (2 * GB_PAGES);
 
-		x ^= x << 13;
-		x ^= x >> 7;
-		x ^= x << 17;
-		pfn = x % (2 * GB_PAGES);
 		if (pfn == REG_PAGES)		/* the guest's page */
 			pfn++;
 		if (emu_write(w->h, w->cpu, pfn))

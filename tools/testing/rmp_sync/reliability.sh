@@ -5,7 +5,7 @@
 # print the README "Reliability" figures as measured by this run (nothing
 # is hard-coded): the concurrency stress under ASan+UBSan and under TSan,
 # the fuzzers (corpus replay, then a bounded run), the KUnit fault sweep
-# and the hostile-input table.
+# and the bad-input table.
 #
 #   sh reliability.sh    (from tools/testing/rmp_sync; make reliability)
 #
@@ -40,19 +40,19 @@ $MAKE -s build/rmp-sync-test build/rmp-sync-stress >$LOG/build.log 2>&1 ||
 $MAKE -s OUT=build-tsan SAN=-fsanitize=thread build-tsan/rmp-sync-stress \
 	>>$LOG/build.log 2>&1 || { cat $LOG/build.log; fail "TSan build"; exit 1; }
 
-# ---- KUnit: fault sweep and hostile input (ASan+UBSan)
+# ---- KUnit: fault sweep and bad input (ASan+UBSan)
 build/rmp-sync-test -v -t rmp_sync_test_fault_sweep >$LOG/sweep.log 2>&1 ||
 	fail "fault sweep (see $LOG/sweep.log)"
 SWEEP_POINTS=$(grep -c 'fault sweep: .*: [0-9]* positions' $LOG/sweep.log)
 SWEEP_POS=$(sed -n 's/.*fault sweep: .*: \([0-9]*\) positions$/\1/p' $LOG/sweep.log |
 	awk '{ s += $1 } END { print s + 0 }')
 SWEEP_RES=$(tail -n 1 $LOG/sweep.log)
-build/rmp-sync-test -v -t rmp_sync_test_hostile_input >$LOG/hostile.log 2>&1 ||
-	fail "hostile input (see $LOG/hostile.log)"
-HOSTILE=$(grep -c '^\(not \)\{0,1\}ok rmp_sync.rmp_sync_test_hostile_input\[' $LOG/hostile.log)
-HOSTILE_RES=$(tail -n 1 $LOG/hostile.log)
+build/rmp-sync-test -v -t rmp_sync_test_bad_input >$LOG/bad-input.log 2>&1 ||
+	fail "bad input (see $LOG/bad-input.log)"
+BAD=$(grep -c '^\(not \)\{0,1\}ok rmp_sync.rmp_sync_test_bad_input\[' $LOG/bad-input.log)
+BAD_RES=$(tail -n 1 $LOG/bad-input.log)
 [ "$SWEEP_POINTS" -gt 0 ] || fail "the fault sweep reported no points"
-[ "$HOSTILE" -gt 0 ] || fail "no hostile-input cases ran"
+[ "$BAD" -gt 0 ] || fail "no bad-input cases ran"
 
 # ---- stress, ASan+UBSan and TSan
 stress() {	# NAME BINARY
@@ -114,7 +114,7 @@ printf '| fuzz-ops: %-34s | %s |\n' "$(fuzz_execs ops) execs" \
 printf '| fuzz-trace: %-32s | %s |\n' "$(fuzz_execs trace) execs" \
 	"corpus $(fuzz_corpus trace) inputs ($(ls fuzz/corpus-trace | wc -l) committed), no crash"
 printf '| fault sweep: %-31s | %s |\n' "$SWEEP_POINTS points x positions = $SWEEP_POS runs" "$SWEEP_RES"
-printf '| hostile input: %-29s | %s |\n' "$HOSTILE cases" "$HOSTILE_RES"
+printf '| bad input: %-33s | %s |\n' "$BAD cases" "$BAD_RES"
 printf '| sanitizer reports (all logs): %-14s | %s |\n' "$SAN" \
 	"$([ $SAN -eq 0 ] && echo none || echo SEE LOGS)"
 echo

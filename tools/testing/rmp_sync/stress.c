@@ -8,7 +8,10 @@
  * own (disjoint: no common lock), and after every transition writes from its
  * CPU to random pages of the whole working set.  A recovery thread moves the
  * clock and collapses (rmp_sync_recover()), RCU readers look regions up
- * (rmp_sync_region_info()).
+ * (rmp_sync_region_info()).  The instance first covers 1G range 0 only; the
+ * main thread grows it to both ranges (memory hotplug, rmp_sync_grow())
+ * half-way through, while all of this runs: until then the core refuses
+ * the transitions in range 1.
  *
  * Checks:
  *  S1 on every write: a write that RMP-faults on a page that was
@@ -35,7 +38,10 @@
  * Exit status: 0 clean, 1 a violation, 2 bad usage.
  */
 #include <getopt.h>
+#include <pthread.h>
+#include <time.h>
 #include <unistd.h>
+#include <linux/delay.h>
 #include <linux/rmp_sync.h>
 #include "emu.h"
 
@@ -56,6 +62,8 @@ struct st_run {
 	u64 ops_per_worker;
 	u64 deadline_ns;
 	bool stop;
+	bool grown;		/* the instance covers range 1 too */
+	unsigned int running;	/* workers not done yet */
 	u64 clock_ms;
 	/* per region: transitions started, and transitions in flight */
 	u32 *gen;
@@ -74,15 +82,6 @@ struct st_worker {
 };
 
 static int verbose;
-
-static u64 st_rand(u64 *s)
-{
-	/* xorshift64* */
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
 
 static u64 st_now_ns(void)
 {
@@ -154,11 +153,19 @@ static void st_end(struct st_run *run, u64 region)
 static void st_write(struct st_worker *w, u64 pfn, u64 region, bool own)
 {
 	struct st_run *run = w->run;
+	struct rmp_sync_region_info info = {};
 	u32 gen, busy;
 	int ret;
 
-	busy = __atomic_load_n(&run->inflight[region], __ATOMIC_SEQ_CST);
+	/*
+	 * gen first: st_begin() raises inflight before gen, so a transition
+	 * that began between the two loads shows in one of them.  Loaded the
+	 * other way round, one that began in between (inflight seen 0, gen
+	 * seen raised) and was still running at the recheck went unnoticed,
+	 * and its RMPUPDATE made this write a false violation.
+	 */
 	gen = __atomic_load_n(&run->gen[region], __ATOMIC_SEQ_CST);
+	busy = __atomic_load_n(&run->inflight[region], __ATOMIC_SEQ_CST);
 	if (st_assigned(run, pfn))
 		return;		/* a guest's page: not the host's to write */
 	st_add(run->writes, 1);
@@ -171,8 +178,10 @@ static void st_write(struct st_worker *w, u64 pfn, u64 region, bool own)
 		st_add(run->faults_raced, 1);
 		return;
 	}
-	fprintf(stderr, "S1 violation: cpu %u write to PFN 0x%llx: %d\n", w->cpu,
-		(unsigned long long)pfn, ret);
+	rmp_sync_region_info(run->rs, pfn, &info);
+	fprintf(stderr, "S1 violation: cpu %u write to PFN 0x%llx: %d (mapped at level %d; region: %u assigned, split %d, RMP %u assigned)\n",
+		w->cpu, (unsigned long long)pfn, ret, emu_level(run->h, pfn), info.assigned,
+		info.split, rmp_sync_swrmp_assigned(emu_rmp(run->h), pfn));
 	st_add(run->violations, 1);
 }
 
@@ -193,16 +202,16 @@ static void *st_worker_fn(void *arg)
 
 	rcu_register_thread();
 	for (i = 0; !st_done(run, i); i++) {
-		u64 r = st_rand(&w->s), region, rpfn;
+		u64 r = rmp_sync_rand(&w->s), region, rpfn;
 		u64 pfn = st_pick(run, w->cpu, r, &region);
-		unsigned int op = st_rand(&w->s) % 100, k;
+		unsigned int op = rmp_sync_rand(&w->s) % 100, k;
 		u64 wr[4];
 		bool own = r & 1;
 		int ret = 0;
 
 		/* the writes' targets, drawn before any result is known */
 		for (k = 0; k < 4; k++)
-			wr[k] = st_rand(&w->s);
+			wr[k] = rmp_sync_rand(&w->s);
 		rpfn = st_region_pfn(run, region);
 
 		st_begin(run, region);
@@ -255,6 +264,7 @@ static void *st_worker_fn(void *arg)
 		}
 		st_add(run->ops, 1);
 	}
+	__atomic_sub_fetch(&run->running, 1, __ATOMIC_RELEASE);
 	rcu_unregister_thread();
 	return NULL;
 }
@@ -269,9 +279,9 @@ static void *st_recover_fn(void *arg)
 		struct rmp_sync_pass pass;
 		int n;
 
-		st_add(run->clock_ms, st_rand(&s) % 8);
-		n = rmp_sync_recover(run->rs, 1 + st_rand(&s) % 16,
-				     st_rand(&s) & 1, &pass);
+		st_add(run->clock_ms, rmp_sync_rand(&s) % 8);
+		n = rmp_sync_recover(run->rs, 1 + rmp_sync_rand(&s) % 16,
+				     rmp_sync_rand(&s) & 1, &pass);
 		if (n < 0) {
 			fprintf(stderr, "recovery pass: %d\n", n);
 			st_add(run->bad_returns, 1);
@@ -293,10 +303,13 @@ static void *st_reader_fn(void *arg)
 	rcu_register_thread();
 	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED)) {
 		struct rmp_sync_region_info info;
-		u64 pfn = st_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		u64 pfn = rmp_sync_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		bool grown = __atomic_load_n(&run->grown, __ATOMIC_ACQUIRE);
 
 		if (rmp_sync_region_info(run->rs, pfn, &info)) {
-			st_add(run->bad_returns, 1);
+			/* beyond the RAM covered before the grow: refused */
+			if (pfn < RMP_SYNC_GB_PAGES || grown)
+				st_add(run->bad_returns, 1);
 			continue;
 		}
 		st_add(run->lookups, 1);
@@ -314,39 +327,15 @@ static void *st_reader_fn(void *arg)
 /* Give back every page that is not leaked, recover, and check S2. */
 static unsigned long st_quiesce(struct st_run *run)
 {
-	unsigned long bad = 0;
 	struct rmp_sync_stats st;
-	u64 i, p;
+	unsigned long bad = 0;
+	long ret;
 
-	for (i = 0; i < run->nr_regions; i++) {
-		u64 first = st_region_pfn(run, i);
-		struct rmp_sync_region_info info;
-
-		rmp_sync_region_info(run->rs, first, &info);
-		if (info.rmp_2m && !rmp_sync_make_shared(run->rs, first, PG_LEVEL_2M))
-			continue;
-		for (p = first; p < first + RP; p++)
-			if (st_assigned(run, p))
-				rmp_sync_make_shared(run->rs, p, PG_LEVEL_4K);
-	}
-	while (rmp_sync_recover(run->rs, 1024, true, NULL) > 0)
-		;
-	rmp_sync_get_stats(run->rs, &st);
-	if (st.regions_pending) {
-		fprintf(stderr, "S2: %llu regions still pending\n",
-			(unsigned long long)st.regions_pending);
+	ret = rmp_sync_swrmp_quiesce(emu_rmp(run->h), run->rs, st_region_pfn(run, 0),
+				     run->nr_regions * RP);
+	if (ret)
 		bad++;
-	}
-	for (i = 0; i < run->nr_regions; i++) {
-		struct rmp_sync_region_info info;
-
-		rmp_sync_region_info(run->rs, st_region_pfn(run, i), &info);
-		if (info.split && !info.leaked) {
-			fprintf(stderr, "S2: region at PFN 0x%llx split, %u assigned, no leak\n",
-				(unsigned long long)st_region_pfn(run, i), info.assigned);
-			bad++;
-		}
-	}
+	rmp_sync_get_stats(run->rs, &st);
 	if (rmp_sync_check(run->rs, 0, 2 * RMP_SYNC_GB_PAGES, true) || emu_check(run->h)) {
 		fprintf(stderr, "S3: check failed after quiesce\n");
 		bad++;
@@ -389,9 +378,7 @@ int main(int argc, char **argv)
 	u64 ops = 0, secs = 10, seed = (u64)time(NULL), threads;
 	struct emu_config ec = { .mem_bytes = 2ULL << 30, .pse = true, .gbpages = true };
 	struct rmp_sync_config cfg = {
-		.nr_pages = 2 * RMP_SYNC_GB_PAGES,
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
+		.nr_pages = RMP_SYNC_GB_PAGES,	/* grown to 2G half-way */
 		.clock_ms = st_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 4,
@@ -402,10 +389,11 @@ int main(int argc, char **argv)
 	struct rmp_sync_stats st;
 	struct emu_stats es;
 	struct st_run run = {};
+	struct emu_instance in;
 	unsigned long s2_bad, splats;
 	u64 start, i;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-	int opt, fail;
+	int opt, fail, ret;
 
 	threads = ncpu < 4 ? 4 : ncpu;
 	while ((opt = getopt(argc, argv, "n:t:s:j:vh")) != -1) {
@@ -453,19 +441,18 @@ int main(int argc, char **argv)
 	run.inflight = calloc(run.nr_regions, sizeof(*run.inflight));
 	workers = calloc(threads, sizeof(*workers));
 	ec.nr_cpus = threads;
-	run.h = emu_create(&ec);
-	if (!run.gen || !run.inflight || !workers || !run.h) {
+	if (!run.gen || !run.inflight || !workers) {
 		fprintf(stderr, "out of memory\n");
 		return 1;
 	}
-	cfg.rmp_priv = emu_rmp(run.h);
-	cfg.dmap_priv = run.h;
 	cfg.clock_priv = &run;
-	run.rs = rmp_sync_create(&cfg);
-	if (IS_ERR(run.rs)) {
-		fprintf(stderr, "rmp_sync_create: %ld\n", PTR_ERR(run.rs));
+	ret = emu_instance_create(&in, &ec, &cfg);
+	if (ret) {
+		fprintf(stderr, "emu_instance_create: %d\n", ret);
 		return 1;
 	}
+	run.h = in.h;
+	run.rs = in.rs;
 	printf("# rmp-sync-stress: seed %llu, %llu threads, %s%llu ops, %llu s limit "
 	       "(replay: -s %llu -j %llu -n %llu)\n",
 	       (unsigned long long)seed, (unsigned long long)threads,
@@ -477,6 +464,7 @@ int main(int argc, char **argv)
 	splats = kshim_splats;
 	start = st_now_ns();
 	run.deadline_ns = secs ? start + secs * 1000000000ULL : ~0ULL;
+	run.running = threads;
 	for (i = 0; i < threads; i++) {
 		workers[i] = (struct st_worker){ .run = &run, .cpu = i,
 			.s = (seed ^ (0x9e3779b97f4a7c15ULL * (i + 1))) | 1 };
@@ -488,6 +476,17 @@ int main(int argc, char **argv)
 	for (i = 0; i < ST_READERS; i++)
 		if (pthread_create(&readers[i], NULL, st_reader_fn, &run))
 			return 1;
+
+	/* memory hotplug half-way (or after 50 ms of an -n run) */
+	for (i = 0; i < (secs ? secs * 50 : 5) &&
+		    __atomic_load_n(&run.running, __ATOMIC_ACQUIRE); i++)
+		msleep(10);
+	ret = rmp_sync_grow(run.rs, 2 * RMP_SYNC_GB_PAGES);
+	if (ret) {
+		fprintf(stderr, "rmp_sync_grow: %d\n", ret);
+		run.violations++;
+	}
+	__atomic_store_n(&run.grown, true, __ATOMIC_RELEASE);
 
 	for (i = 0; i < threads; i++)
 		pthread_join(workers[i].thread, NULL);
@@ -530,8 +529,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)run.violations, (unsigned long long)run.bad_returns,
 	       fail ? "FAIL" : "ok");
 
-	rmp_sync_destroy(run.rs);
-	emu_destroy(run.h);
+	emu_instance_destroy(&in);
 	free(workers);
 	free(run.gen);
 	free(run.inflight);

@@ -3,61 +3,12 @@
 #include "rmp_sync_test_host.h"
 #include "emu.h"
 
-/*
- * The RMP backend the suite uses: the software RMP, plus a check at the
- * moment an RMPUPDATE lands that S1 already holds for its region.  A split
- * that comes after the RMPUPDATE (wrong order) is caught here even in a
- * single-threaded case, where no write could race with it.
- */
-struct rst_host {
-	struct emu_host *h;
-	unsigned long s1_late;		/* RMPUPDATEs that left a mixed region large */
-	bool check_order;
-};
-
-static int rst_rmp_update(void *priv, u64 pfn, const struct rmp_sync_rmp_state *st)
-{
-	struct rst_env *env = priv;
-	struct rst_host *host = env->host;
-	unsigned int assigned;
-	int ret;
-
-	ret = rmp_sync_swrmp_ops.update(env->rmp, pfn, st);
-	if (ret || !host->check_order)
-		return ret;
-	assigned = rmp_sync_swrmp_assigned(env->rmp, pfn);
-	if (assigned && assigned < RMP_SYNC_REGION_PAGES &&
-	    emu_level(host->h, pfn) != PG_LEVEL_4K)
-		__atomic_add_fetch(&host->s1_late, 1, __ATOMIC_RELAXED);
-	return ret;
-}
-
-static int rst_rmp_psmash(void *priv, u64 pfn)
-{
-	return rmp_sync_swrmp_ops.psmash(((struct rst_env *)priv)->rmp, pfn);
-}
-
-static int rst_rmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
-{
-	return rmp_sync_swrmp_ops.lookup(((struct rst_env *)priv)->rmp, pfn, e);
-}
-
-static const struct rmp_sync_rmp_ops rst_rmp_ops = {
-	.name = "software RMP (order-checked)",
-	.update = rst_rmp_update,
-	.psmash = rst_rmp_psmash,
-	.lookup = rst_rmp_lookup,
-};
-
 static void rst_env_destroy(void *ctx)
 {
 	struct rst_env *env = ctx;
 
-	struct rst_host *host = env->host;
-
-	rmp_sync_destroy(env->rs);
-	emu_destroy(host->h);
-	kfree(host);
+	emu_instance_destroy(env->host);
+	kfree(env->host);
 	env->rs = NULL;
 	env->host = NULL;
 }
@@ -71,56 +22,40 @@ struct rst_env *rst_env_create(struct kunit *test, const struct rst_opts *opts)
 		.pse = !opts->no_pse,
 		.gbpages = !opts->no_pse && !opts->no_gbpages,
 	};
-	struct rmp_sync_config cfg = {
-		.rmp = &rst_rmp_ops,
-		.dmap = &emu_dmap_ops,
-		.clock_ms = rst_clock,
-		.kick = rst_kick,
-		.mode = opts->mode,
-		.collapse_delay_millisecs = opts->collapse_delay_millisecs,
-		.defrag_1g = !opts->no_defrag_1g,
-	};
-	struct rst_host *host;
-	struct emu_host *h;
+	struct rmp_sync_config cfg;
+	struct emu_instance *in;
+	int ret;
 
 	KUNIT_ASSERT_NOT_NULL(test, env);
-	cfg.clock_priv = env;
-	cfg.kick_priv = env;
-	host = kzalloc(sizeof(*host), GFP_KERNEL);
-	KUNIT_ASSERT_NOT_NULL(test, host);
-	h = emu_create(&ec);
-	if (!h)
-		kfree(host);
-	KUNIT_ASSERT_NOT_NULL(test, h);
-	host->h = h;
-	host->check_order = opts->mode != RMP_SYNC_MODE_NONE;
-	env->host = host;
-	env->rmp = emu_rmp(h);
+	cfg = rst_config(env, opts);
+	in = kzalloc(sizeof(*in), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, in);
+	ret = emu_instance_create(in, &ec, &cfg);
+	if (ret)
+		kfree(in);
+	KUNIT_ASSERT_EQ(test, ret, 0);
+	env->host = in;
+	env->rs = in->rs;
+	env->rmp = emu_rmp(in->h);
+	/* S1's order, as each RMPUPDATE lands; mode NONE breaks it on purpose */
+	if (opts->mode != RMP_SYNC_MODE_NONE)
+		rmp_sync_swrmp_check_order(env->rmp, emu_dmap_ops.level, in->h);
 	env->nr_cpus = ec.nr_cpus;
 	env->ram_pages = ec.mem_bytes >> PAGE_SHIFT;
 	env->base = 0;
 	env->nr_pages = env->ram_pages;
-	cfg.nr_pages = env->ram_pages;
-	cfg.rmp_priv = env;
-	cfg.dmap_priv = h;
 	env->cfg = cfg;
-	env->rs = rmp_sync_create(&cfg);
-	if (IS_ERR(env->rs)) {
-		long err = PTR_ERR(env->rs);
-
-		env->rs = NULL;
-		emu_destroy(h);
-		kfree(host);
-		env->host = NULL;
-		KUNIT_ASSERT_EQ(test, err, 0L);
-	}
+	env->cfg.nr_pages = env->ram_pages;
+	env->cfg.rmp_priv = env->rmp;
+	env->cfg.dmap = &emu_dmap_ops;
+	env->cfg.dmap_priv = in->h;
 	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rst_env_destroy, env), 0);
 	return env;
 }
 
 static struct emu_host *rst_emu(struct rst_env *env)
 {
-	return ((struct rst_host *)env->host)->h;
+	return ((struct emu_instance *)env->host)->h;
 }
 
 int rst_write(struct rst_env *env, unsigned int cpu, u64 pfn)
@@ -146,14 +81,14 @@ unsigned long rst_boot_diff(struct rst_env *env)
 
 int rst_host_check(struct rst_env *env)
 {
-	struct rst_host *host = env->host;
+	unsigned long late = rmp_sync_swrmp_order_violations(env->rmp);
 
-	if (READ_ONCE(host->s1_late)) {
+	if (late) {
 		pr_err("S1: %lu RMPUPDATE(s) made a region mixed while it was mapped large\n",
-		       host->s1_late);
+		       late);
 		return -EFAULT;
 	}
-	return emu_check(host->h);
+	return emu_check(rst_emu(env));
 }
 
 u64 rst_rmp_faults(struct rst_env *env)
@@ -172,17 +107,15 @@ u64 rst_flushes(struct rst_env *env)
 	return st.flushes;
 }
 
-struct rmp_sync_fault *rst_fault(struct rst_env *env, enum rst_fault f)
+struct rmp_sync_fault_attr *rst_host_fault(struct rst_env *env, enum rst_fault f)
 {
 	switch (f) {
-	case RST_FAULT_RMPUPDATE:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_UPDATE);
-	case RST_FAULT_PSMASH:
-		return rmp_sync_swrmp_fault(env->rmp, RMP_SYNC_SWRMP_PSMASH);
 	case RST_FAULT_SPLIT:
 		return emu_fault(rst_emu(env), EMU_FAULT_SPLIT);
 	case RST_FAULT_COLLAPSE:
 		return emu_fault(rst_emu(env), EMU_FAULT_COLLAPSE);
+	case RST_FAULT_ALLOC:
+		return &kshim_alloc_fault;
 	default:
 		return NULL;
 	}
@@ -277,15 +210,4 @@ bool rst_foreign_dmap_user(void)
 bool rst_khugepaged_runs(void)
 {
 	return false;
-}
-
-bool rst_fail_alloc(struct rst_env *env, long nth)
-{
-	__atomic_store_n(&kshim_fail_alloc_at, nth, __ATOMIC_RELAXED);
-	return true;
-}
-
-bool rst_fail_alloc_fired(struct rst_env *env)
-{
-	return !__atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 }

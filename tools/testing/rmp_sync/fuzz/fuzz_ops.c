@@ -9,7 +9,7 @@
  * hostile arguments, and failure injection: every RMPUPDATE/PSMASH status
  * code and errno on the software RMP, split and collapse results on the
  * emulated direct map (rmp_sync_fault_arm()), and allocation failures
- * (kshim_fail_alloc_at).
+ * (kshim_alloc_fault).
  *
  * After every step: S3 (rmp_sync_check() with counters over the working
  * set, the emulator's page-table recount), S1 (no mixed region mapped above
@@ -28,6 +28,7 @@
  */
 #include <stdarg.h>
 #include <linux/rmp_sync.h>
+#include <linux/slab.h>
 #include "../emu.h"
 
 #define RP		RMP_SYNC_REGION_PAGES
@@ -117,28 +118,31 @@ static bool fz_assigned(struct fz *z, u64 pfn)
 
 /* ---- failure injection ------------------------------------------------ */
 
-static struct rmp_sync_fault *fz_injector(struct fz *z, unsigned int i)
+/* The failure points: the backends' four, then any allocation. */
+#define FZ_ALLOC		4
+#define FZ_NR_INJECTORS		5
+
+static struct rmp_sync_fault_attr *fz_injector(struct fz *z, unsigned int i)
 {
 	switch (i) {
 	case 0: return rmp_sync_swrmp_fault(emu_rmp(z->h), RMP_SYNC_SWRMP_UPDATE);
 	case 1: return rmp_sync_swrmp_fault(emu_rmp(z->h), RMP_SYNC_SWRMP_PSMASH);
 	case 2: return emu_fault(z->h, EMU_FAULT_SPLIT);
-	default: return emu_fault(z->h, EMU_FAULT_COLLAPSE);
+	case 3: return emu_fault(z->h, EMU_FAULT_COLLAPSE);
+	default: return &kshim_alloc_fault;
 	}
 }
 
 struct fz_calls {
-	int calls[4];
-	long alloc_at;
+	int calls[FZ_NR_INJECTORS];
 };
 
 static void fz_calls(struct fz *z, struct fz_calls *c)
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < FZ_NR_INJECTORS; i++)
 		c->calls[i] = atomic_read(&fz_injector(z, i)->calls);
-	c->alloc_at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 }
 
 /* Did an injected failure fire between the snapshots @a and @b? */
@@ -146,17 +150,15 @@ static bool fz_fired(struct fz *z, const struct fz_calls *a, const struct fz_cal
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++) {
-		struct rmp_sync_fault *f = fz_injector(z, i);
+	for (i = 0; i < FZ_NR_INJECTORS; i++) {
+		struct rmp_sync_fault_attr *f = fz_injector(z, i);
 		int lo = max(a->calls[i] + 1, f->nth);
 		int hi = min(b->calls[i], f->nth + f->times - 1);
 
-		if (f->nth && lo <= hi)
+		if (f->nth && lo <= hi) {
+			z->alloc_fired |= i == FZ_ALLOC;
 			return true;
-	}
-	if (a->alloc_at > 0 && !b->alloc_at) {
-		z->alloc_fired = true;
-		return true;
+		}
 	}
 	return false;
 }
@@ -165,9 +167,8 @@ static void fz_disarm(struct fz *z)
 {
 	unsigned int i;
 
-	for (i = 0; i < 4; i++)
+	for (i = 0; i < FZ_NR_INJECTORS; i++)
 		rmp_sync_fault_arm(fz_injector(z, i), 0, 0, 0);
-	__atomic_store_n(&kshim_fail_alloc_at, 0, __ATOMIC_RELAXED);
 }
 
 static const int fz_times[] = { 1, 2, 3, 63, 64, 65, 1000 };
@@ -441,7 +442,7 @@ static void fz_step(struct fz *z)
 		fz_arm(z, op % 20 - 11);
 		break;
 	case 15:
-		__atomic_store_n(&kshim_fail_alloc_at, 1 + fz_u8(z) % 4, __ATOMIC_RELAXED);
+		rmp_sync_fault_arm(&kshim_alloc_fault, 1 + fz_u8(z) % 4, 1, -ENOMEM);
 		break;
 	case 16:
 		fz_disarm(z);
@@ -481,30 +482,14 @@ static void fz_step(struct fz *z)
 static void fz_quiesce(struct fz *z)
 {
 	struct rmp_sync_stats st;
-	unsigned int i, round;
-	u64 p;
+	unsigned int i;
 
 	fz_disarm(z);
-	for (round = 0; round < 2; round++) {
-		for (i = 0; i < FZ_REGIONS; i++) {
-			u64 first = fz_region_pfn(i);
-			struct rmp_sync_region_info info;
-			unsigned int n;
+	for (i = 0; i < FZ_REGIONS; i++) {
+		long bad = rmp_sync_swrmp_quiesce(emu_rmp(z->h), z->rs, fz_region_pfn(i), RP);
 
-			rmp_sync_region_info(z->rs, first, &info);
-			if (info.rmp_2m && !rmp_sync_make_shared(z->rs, first, PG_LEVEL_2M))
-				continue;
-			for (p = first; p < first + RP; p++)
-				if (fz_assigned(z, p))
-					rmp_sync_make_shared(z->rs, p, PG_LEVEL_4K);
-			n = rmp_sync_swrmp_assigned(emu_rmp(z->h), first);
-			rmp_sync_region_info(z->rs, first, &info);
-			if (round == 0 && info.split && !info.pending && !n &&
-			    !rmp_sync_make_private(z->rs, first + 100, 0, PG_LEVEL_4K, 1, false))
-				rmp_sync_make_shared(z->rs, first + 100, PG_LEVEL_4K);
-		}
-		while (rmp_sync_recover(z->rs, 64, true, NULL) > 0)
-			;
+		if (bad)
+			fz_fail(z, "S2: region %u after the quiesce: %ld", i, bad);
 	}
 	fz_check(z, -1, -1);
 	rmp_sync_get_stats(z->rs, &st);
@@ -555,9 +540,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	struct emu_config ec = { .mem_bytes = 2ULL << 30, .nr_cpus = FZ_CPUS,
 				 .pse = true, .gbpages = true };
 	struct rmp_sync_config cfg = {
-		.nr_pages = 2 * RMP_SYNC_GB_PAGES,
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = fz_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 100,
@@ -565,20 +547,17 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	};
 	struct fz z = { .data = data, .size = size };
 	unsigned long splats = kshim_splats;
+	struct emu_instance in;
 
 	if (fz_verbose < 0)
 		fz_verbose = !!getenv("FUZZ_VERBOSE");
 	kshim_verbose = fz_verbose;
-	__atomic_store_n(&kshim_fail_alloc_at, 0, __ATOMIC_RELAXED);
-	z.h = emu_create(&ec);
-	if (!z.h)
-		abort();
-	cfg.rmp_priv = emu_rmp(z.h);
-	cfg.dmap_priv = z.h;
+	rmp_sync_fault_arm(&kshim_alloc_fault, 0, 0, 0);
 	cfg.clock_priv = &z;
-	z.rs = rmp_sync_create(&cfg);
-	if (IS_ERR(z.rs))
+	if (emu_instance_create(&in, &ec, &cfg))
 		abort();
+	z.h = in.h;
+	z.rs = in.rs;
 
 	for (z.step = 0; z.pos < z.size && z.step < FZ_MAX_STEPS; z.step++)
 		fz_step(&z);
@@ -586,7 +565,6 @@ int LLVMFuzzerTestOneInput(const u8 *data, size_t size)
 	if (kshim_splats != splats)
 		fz_fail(&z, "%lu WARNING splat(s)", kshim_splats - splats);
 
-	rmp_sync_destroy(z.rs);
-	emu_destroy(z.h);
+	emu_instance_destroy(&in);
 	return 0;
 }

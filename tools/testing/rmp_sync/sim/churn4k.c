@@ -82,6 +82,7 @@
 #include <linux/types.h>
 #include <linux/bitops.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_debug.h>
 
 #include "sim.h"
 
@@ -169,17 +170,9 @@ struct c4 {
 	int err;
 };
 
-static u64 c4_xs(u64 *s)
-{
-	*s ^= *s >> 12;
-	*s ^= *s << 25;
-	*s ^= *s >> 27;
-	return *s * 0x2545F4914F6CDD1DULL;
-}
-
 static u64 c4_rand(struct c4 *w)
 {
-	return c4_xs(&w->rng);
+	return rmp_sync_rand(&w->rng);
 }
 
 /*
@@ -195,12 +188,12 @@ static u64 c4_below(struct c4 *w, u64 n)
 
 static u64 c4_hbelow(struct c4 *w, u64 n)
 {
-	return n ? c4_xs(&w->rng_host) % n : 0;
+	return n ? rmp_sync_rand(&w->rng_host) % n : 0;
 }
 
 static u64 c4_wbelow(struct c4 *w, u64 n)
 {
-	return n ? c4_xs(&w->rng_write) % n : 0;
+	return n ? rmp_sync_rand(&w->rng_write) % n : 0;
 }
 
 static double c4_unit(struct c4 *w)
@@ -760,8 +753,8 @@ int sim_churn4k(struct sim_trace *t, u64 end_ms, u64 rng,
 	u64 reserved, i;
 	int ret;
 
-	w.rng_host = c4_xs(&w.rng) | 1;
-	w.rng_write = c4_xs(&w.rng) | 1;
+	w.rng_host = rmp_sync_rand(&w.rng) | 1;
+	w.rng_write = rmp_sync_rand(&w.rng) | 1;
 	w.nr_pages = t->mem_bytes >> PAGE_SHIFT;
 	w.nr_regions = w.nr_pages / RP;
 	w.pl = o && o->placement == SIM_PLACE_FILE ? o->pl : NULL;

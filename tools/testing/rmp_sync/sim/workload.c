@@ -3,7 +3,7 @@
  * rmp-sync-sim generated workloads.  Each one writes its operations into a
  * struct sim_trace, exactly as if it had been read from a trace file, so
  * --emit-trace reproduces it and every policy replays the same history.
- * Everything is drawn from one xorshift generator seeded by --seed.
+ * Everything is drawn from one generator (rmp_sync_rand()) seeded by --seed.
  *
  * The generator keeps its own model of who owns every page (a bitmap of
  * assigned pages, per-region use) so that it only asks for transitions the
@@ -71,6 +71,7 @@
 #include <linux/types.h>
 #include <linux/bitops.h>
 #include <linux/rmp_sync.h>
+#include <linux/rmp_sync_debug.h>
 
 #include "sim.h"
 
@@ -143,10 +144,7 @@ struct wl {
 
 static u64 wl_rand(struct wl *w)
 {
-	w->rng ^= w->rng >> 12;
-	w->rng ^= w->rng << 25;
-	w->rng ^= w->rng >> 27;
-	return w->rng * 0x2545F4914F6CDD1DULL;
+	return rmp_sync_rand(&w->rng);
 }
 
 /* Uniform in [0, n). */

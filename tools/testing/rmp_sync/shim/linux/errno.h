@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Forwarder: the system header of this name (libc needs it), then ../kshim.h. */
+/* linux/errno.h: the system header of this name, then libc's errno. */
 #include_next <linux/errno.h>
-#include "../kshim.h"
+#ifndef _RMP_SYNC_SHIM_LINUX_ERRNO_H
+#define _RMP_SYNC_SHIM_LINUX_ERRNO_H
+
+#include <errno.h>
+
+#endif

@@ -1,4 +1,12 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Forwarder: the system header of this name (libc needs it), then ../kshim.h. */
+/* linux/limits.h: the system header of this name, then UINT_MAX and U64_MAX. */
 #include_next <linux/limits.h>
-#include "../kshim.h"
+#ifndef _RMP_SYNC_SHIM_LINUX_LIMITS_H
+#define _RMP_SYNC_SHIM_LINUX_LIMITS_H
+
+#include <limits.h>
+#include <linux/types.h>
+
+#define U64_MAX ((u64)~0ULL)
+
+#endif

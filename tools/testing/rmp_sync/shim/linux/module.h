@@ -1,4 +1,13 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Forwarder: the system header of this name (libc needs it), then ../kshim.h. */
+/* linux/module.h: the system header of this name, then module metadata (nothing here). */
 #include_next <linux/module.h>
-#include "../kshim.h"
+#ifndef _RMP_SYNC_SHIM_LINUX_MODULE_H
+#define _RMP_SYNC_SHIM_LINUX_MODULE_H
+
+#include <linux/export.h>
+#include <linux/init.h>
+
+#define MODULE_LICENSE(x)
+#define MODULE_DESCRIPTION(x)
+
+#endif

@@ -1,4 +1,9 @@
 /* SPDX-License-Identifier: GPL-2.0 */
-/* Forwarder: the system header of this name (libc needs it), then ../kshim.h. */
+/* linux/string.h: the system header of this name, then libc's string.h. */
 #include_next <linux/string.h>
-#include "../kshim.h"
+#ifndef _RMP_SYNC_SHIM_LINUX_STRING_H
+#define _RMP_SYNC_SHIM_LINUX_STRING_H
+
+#include <string.h>
+
+#endif

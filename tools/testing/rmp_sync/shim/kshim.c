@@ -1,21 +1,22 @@
 // SPDX-License-Identifier: GPL-2.0
 /*
- * Userspace side of shim/kshim.h: allocation with a fault-injection
- * countdown and a live-allocation count for leak checks, and the printk
- * counters.
+ * What the shim headers (linux/slab.h, printk.h, percpu-rwsem.h, ...) do
+ * not inline: allocation with a failure point and a live-allocation count
+ * for leak checks, the printk counters, kstrtouint().
  */
 #include <malloc.h>
-#include "shim/kshim.h"
-#include "shim/trace/events/rmp_sync.h"
+#include "kshim.h"
+#include <linux/rmp_sync_debug.h>
+#include "trace/events/rmp_sync.h"
 
 int kshim_verbose;
 unsigned long kshim_warnings;
 unsigned long kshim_splats;
-long kshim_fail_alloc_at;	/* fail the Nth allocation from now (1-based) */
+struct rmp_sync_fault_attr kshim_alloc_fault;
 long kshim_allocs;
 long kshim_live_allocs;
-int kshim_rcu_hb;
-unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];		/* see kshim.h: TSan's view of a grace period */
+int kshim_rcu_hb;		/* see linux/rcupdate.h: TSan's view of a grace period */
+unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];
 
 /* A thread's shard of the percpu_rw_semaphore stand-in, fixed for its life. */
 unsigned int kshim_thread_shard(void)
@@ -30,11 +31,10 @@ unsigned int kshim_thread_shard(void)
 
 void *kshim_alloc(size_t size, bool zero, gfp_t gfp)
 {
-	long at = __atomic_load_n(&kshim_fail_alloc_at, __ATOMIC_RELAXED);
 	void *p;
+	int err;
 
-	if (at > 0 && !(gfp & __GFP_NOFAIL) &&
-	    __atomic_sub_fetch(&kshim_fail_alloc_at, 1, __ATOMIC_RELAXED) == 0)
+	if (!(gfp & __GFP_NOFAIL) && rmp_sync_should_fail(&kshim_alloc_fault, &err))
 		return NULL;
 	p = zero ? calloc(1, size ? size : 1) : malloc(size ? size : 1);
 	if (p) {
