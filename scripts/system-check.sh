@@ -28,13 +28,17 @@
 #              JSON equals the simulator's and the runner file shows
 #              khugepaged passes before and fallback-work passes after
 #   dmesg      no WARN, BUG, lockdep or KASAN report
+#   cpa        a second boot, of the kunit step's cpa_debug build: the
+#              kernel's CPA self-test prints "ok." while the vm-churn
+#              excerpt replays again and again; dmesg clean
 #
 #   scripts/system-check.sh [--kver 6.12|7.3]
 #
 # KBUILD_DIR as for scripts/kernel-check.sh (default .kbuild); run its
 # kunit step first (kernel-check.sh's "system" step runs this after it).
 # SYSTEM_KEEP=DIR keeps the initramfs, console and result logs there;
-# SYSTEM_KERNEL=BZIMAGE boots that copy of the base build instead.
+# SYSTEM_KERNEL=BZIMAGE (SYSTEM_CPA_KERNEL=BZIMAGE) boots that copy of
+# the base (cpa_debug) build instead.
 # Exit: 0 all passed, 1 a check failed, 2 bad usage or no kernel build.
 
 set -u -o pipefail
@@ -186,6 +190,7 @@ if ! sys_boot "$BZ" "$ROOT" "$WORK/boot" \
 	echo "system-check: FAILED: the boot (console: $KBUILD_DIR/system-$KV-console.log)"
 	exit 1
 fi
+BOOT1_SECONDS=$SYS_BOOT_SECONDS
 cp "$WORK/boot/console.log" "$KBUILD_DIR/system-$KV-console.log" 2>/dev/null
 cp "$WORK/boot/data.log" "$KBUILD_DIR/system-$KV-results.log" 2>/dev/null
 D=$WORK/boot/data.log
@@ -285,9 +290,47 @@ fi
 # Where the guest's time went (commands over 0.5 s, by kind).
 awk '$1 == "TIME" { t[$3] += $2 } END { for (k in t) printf "%s %.0f s, ", k, t[k] }' "$D" |
 	sed 's/, $//; s/^/guest time in slow commands: /; s/$/\n/'
+# --- Boot 2: the CPA self-test (CONFIG_CPA_DEBUG) while rmp_sync runs --
+# The kunit step's cpa_debug build, same options plus CPA_DEBUG.  Its
+# self-test thread changes random direct-map pages 30 s after boot and
+# prints "ok.": replay the vm-churn excerpt again and again until it has.
+CPA_BZ=${SYSTEM_CPA_KERNEL:-$KBUILD_DIR/kunit-$KV-cpa_debug/arch/x86/boot/bzImage}
+CPA_CFG=$KBUILD_DIR/kunit-$KV-cpa_debug/.config
+if [ -z "${SYSTEM_CPA_KERNEL:-}" ] && ! { [ -f "$CPA_BZ" ] &&
+	grep -q '^CONFIG_CPA_DEBUG=y' "$CPA_CFG" &&
+	grep -q '^CONFIG_RMP_SYNC_SW_HOST=y' "$CPA_CFG"; }; then
+	failed "cpa: no cpa_debug build with CONFIG_CPA_DEBUG and CONFIG_RMP_SYNC_SW_HOST ($CPA_BZ): run scripts/kernel-check.sh --kver $KV kunit"
+else
+	CROOT=$WORK/cpa-root
+	rm -rf "$CROOT"
+	mkdir -p "$CROOT/t"
+	cp "$WORK/tools/init" "$WORK/tools/tracefs2trace" "$CROOT/"
+	sys_replay_input "$TRACES/vm-churn-excerpt.trace" rmp_sync \
+		traces/vm-churn-excerpt.trace > "$CROOT/t/cpa"
+	cat > "$CROOT/plan" <<'EOF'
+replay_until /t/cpa 60 <6>CPA self-test:
+replay_until /t/cpa 60 <6>ok.
+expect_after CPA self-test: ok.
+json cpa
+dmesg
+EOF
+	if sys_boot "$CPA_BZ" "$CROOT" "$WORK/cpa-boot" \
+		"rmp_sync.sw_host=$WINDOW transparent_hugepage=always"; then
+		C=$WORK/cpa-boot/data.log
+		cp "$C" "$KBUILD_DIR/system-$KV-cpa-results.log" 2>/dev/null
+		while read -r line; do failed "cpa: ${line#FAIL }"; done < <(grep '^FAIL ' "$C")
+		if ! grep -q '^FAIL ' "$C"; then
+			echo "cpa: the CPA self-test printed ok. while the vm-churn excerpt replayed ($(sed -n "s/^OK replay_until: '<6>ok.' after \([0-9]*\) .*/\1/p" "$C") more replays after it started), dmesg clean; boot $(printf '%.0f' "$SYS_BOOT_SECONDS") s"
+		fi
+	else
+		cp "$WORK/cpa-boot/console.log" "$KBUILD_DIR/system-$KV-cpa-console.log" 2>/dev/null
+		failed "cpa: the boot failed (console: $KBUILD_DIR/system-$KV-cpa-console.log)"
+	fi
+fi
+
 secs=$(($(date +%s) - T0))
 printf 'system-check: %s: boot and checks %.0f s in QEMU (plan %s s in the guest), %d s in all\n' \
-	"$KV" "$SYS_BOOT_SECONDS" "$(sed -n 's/^DONE [0-9]* //p' "$D")" "$secs"
+	"$KV" "$BOOT1_SECONDS" "$(sed -n 's/^DONE [0-9]* //p' "$D")" "$secs"
 if [ $fails -ne 0 ]; then
 	echo "system-check: $KV: FAILED: $fails checks (results: $KBUILD_DIR/system-$KV-results.log)"
 	exit 1
