@@ -135,7 +135,11 @@ sys_boot "$WORK/bzImage" "$ROOT" "$WORK/boot" "rmp_sync.sw_host=$window transpar
 	  echo "kernel-replay.sh: boot failed (console: /tmp/kernel-replay-console.log)" >&2; exit 1; }
 DATA=$WORK/boot/data.log
 rc=0
-grep '^FAIL ' "$DATA" && rc=1
+if grep '^FAIL ' "$DATA"; then
+	rc=1
+	# The kernel's own word on the window (it may have found none).
+	grep -h 'rmp_sync sw_host:' "$WORK/boot/console.log" >&2
+fi
 for i in "${!traces[@]}"; do
 	t=${traces[$i]}
 	json=$(sys_json "$DATA" "$i")

@@ -194,6 +194,8 @@ BOOT1_SECONDS=$SYS_BOOT_SECONDS
 cp "$WORK/boot/console.log" "$KBUILD_DIR/system-$KV-console.log" 2>/dev/null
 cp "$WORK/boot/data.log" "$KBUILD_DIR/system-$KV-results.log" 2>/dev/null
 D=$WORK/boot/data.log
+# The kernel's own word on the window (it may have found none).
+grep -h 'rmp_sync sw_host:' "$WORK/boot/console.log" | sed 's/^/kernel: /'
 fails=0
 failed() { echo "FAIL $*"; fails=$((fails + 1)); }
 jget() { python3 -c 'import json,sys; print(json.loads(sys.argv[1])[sys.argv[2]])' "$1" "$2"; }
@@ -310,7 +312,7 @@ else
 	cat > "$CROOT/plan" <<'EOF'
 replay_until /t/cpa 60 <6>CPA self-test:
 replay_until /t/cpa 60 <6>ok.
-expect_after CPA self-test: ok.
+expect_after <6>CPA <6>ok.
 json cpa
 dmesg
 EOF
