@@ -632,7 +632,7 @@ static void cmd_dmesg(void)
 		"Kernel panic", "INFO: task", "RMP fault",
 	};
 	char *buf = kernel_log(), *line, *save;
-	int hits = 0;
+	int hits = 0, context = 0, shown = 0;
 	unsigned int i;
 
 	if (!buf) {
@@ -643,10 +643,16 @@ static void cmd_dmesg(void)
 	     line = strtok_r(NULL, "\n", &save)) {
 		for (i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
 			if (strstr(line, bad[i])) {
-				if (hits++ < 40)
-					say("INFO dmesg: %s", line);
+				hits++;
+				/* the report and the 20 lines after it */
+				context = 21;
 				break;
 			}
+		}
+		if (context && shown < 200) {
+			context--;
+			shown++;
+			say("INFO dmesg: %s", line);
 		}
 	}
 	free(buf);
