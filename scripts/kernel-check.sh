@@ -331,12 +331,15 @@ step_checkpatch() {
 for KV in $KVERS; do
 	[ -d "$REPO/patches/$KV" ] || { echo "kernel-check.sh: no series for $KV"; exit 2; }
 	SRC=$KBUILD_DIR/linux-source-$KV
+	before=${#failed[@]}
 	for s in $STEPS; do
 		"step_$s" || failed+=("$KV:$s")
-		# Nothing later can work without the tree or a series that applies.
+		# Nothing later can work without the tree or a series that
+		# applies (this version's: another version's failure does not
+		# stop this one).
 		case "$s" in
 		deps|tree|bisect)
-			[ ${#failed[@]} -eq 0 ] || break ;;
+			[ ${#failed[@]} -eq "$before" ] || break ;;
 		esac
 	done
 done
