@@ -322,6 +322,7 @@ EOF
 	if sys_boot "$CPA_BZ" "$CROOT" "$WORK/cpa-boot" \
 		"rmp_sync.sw_host=$WINDOW transparent_hugepage=always"; then
 		C=$WORK/cpa-boot/data.log
+		grep -h 'rmp_sync sw_host:' "$WORK/cpa-boot/console.log" | sed 's/^/kernel (cpa): /'
 		cp "$C" "$KBUILD_DIR/system-$KV-cpa-results.log" 2>/dev/null
 		while read -r line; do failed "cpa: ${line#FAIL }"; done < <(grep '^FAIL ' "$C")
 		if ! grep -q '^FAIL ' "$C"; then
