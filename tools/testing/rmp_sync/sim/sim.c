@@ -72,11 +72,11 @@ struct sim_result {
 
 /* One replay in progress: the engine's run on an emulated host. */
 struct sim_run {
+	struct emu_instance in;		/* first: the emu_replay_*() callbacks' host */
 	struct rsr_run e;
 	const struct sim_opts *o;
 	const struct sim_trace *t;
 	struct sim_result *r;
-	struct emu_host *h;
 	u64 next_sample, sample_every;
 	bool progress;
 	int rejected_msgs;
@@ -109,8 +109,8 @@ static void sim_sample(struct sim_run *run, u64 time_ms)
 	rsr_state(&run->e, &s->mixed, &s->split);
 	s->split_unassigned = run->e.nr_su_now;
 	s->gb_blocked = run->e.nr_gb_blocked;
-	emu_directmap(run->h, &s->dm4k, &s->dm2m, &s->dm1g);
-	emu_get_stats(run->h, &es);
+	emu_directmap(run->in.h, &s->dm4k, &s->dm2m, &s->dm1g);
+	emu_get_stats(run->in.h, &es);
 	s->flushes = es.flushes;
 }
 
@@ -119,49 +119,6 @@ static void sim_sample(struct sim_run *run, u64 time_ms)
 static struct sim_run *sim_run_of(void *host)
 {
 	return host;
-}
-
-static int sim_host_level(void *host, u64 pfn)
-{
-	return emu_level(sim_run_of(host)->h, pfn);
-}
-
-static void sim_host_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
-{
-	emu_directmap(sim_run_of(host)->h, p4k, p2m, p1g);
-}
-
-static int sim_host_write(void *host, unsigned int cpu, u64 pfn)
-{
-	return emu_write(sim_run_of(host)->h, cpu % SIM_NR_CPUS, pfn);
-}
-
-static bool sim_host_assigned(void *host, u64 pfn)
-{
-	struct rmp_sync_rmp_entry e;
-
-	if (rmp_sync_swrmp_ops.lookup(emu_rmp(sim_run_of(host)->h), pfn, &e))
-		return false;
-	return e.assigned;
-}
-
-static u64 sim_host_flushes(void *host)
-{
-	struct emu_stats es;
-
-	emu_get_stats(sim_run_of(host)->h, &es);
-	return es.flushes;
-}
-
-/* The background "thread": the pass runs right here, on the clock. */
-static unsigned int sim_host_pass(void *host, struct rmp_sync_pass *pass)
-{
-	return rmp_sync_background(sim_run_of(host)->e.rs, pass);
-}
-
-static int sim_host_check(void *host)
-{
-	return emu_check(sim_run_of(host)->h);
 }
 
 /* The clock moves to @to_ms: take the samples that fall before it. */
@@ -203,13 +160,13 @@ static void sim_host_rejected(void *host, const struct rsr_op *op, int err)
 }
 
 static const struct rsr_host_ops sim_host_ops = {
-	.level = sim_host_level,
-	.directmap = sim_host_directmap,
-	.write = sim_host_write,
-	.assigned = sim_host_assigned,
-	.flushes = sim_host_flushes,
-	.pass = sim_host_pass,
-	.check = sim_host_check,
+	.level = emu_replay_level,
+	.directmap = emu_replay_directmap,
+	.write = emu_replay_write,
+	.assigned = emu_replay_assigned,
+	.flushes = emu_replay_flushes,
+	.pass = emu_replay_pass,
+	.check = emu_replay_check,
 	.advance = sim_host_advance,
 	.rejected = sim_host_rejected,
 };
@@ -238,9 +195,6 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 	};
 	struct sim_run run = { .o = o, .t = t, .r = r };
 	struct rmp_sync_config cfg = {
-		.nr_pages = t->mem_bytes >> PAGE_SHIFT,
-		.rmp = &rmp_sync_swrmp_ops,
-		.dmap = &emu_dmap_ops,
 		.clock_ms = rsr_clock,
 		.clock_priv = &run.e,
 		.kick = rsr_kick,
@@ -249,29 +203,21 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		.collapse_delay_millisecs = knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS],
 		.defrag_1g = knobs[RMP_SYNC_KNOB_DEFRAG_1G],
 	};
-	struct rmp_sync *rs;
 	int ret = 0;
 	size_t i;
 	int k;
 
 	memset(r, 0, sizeof(*r));
 	r->policy = policy;
-	if (rsr_run_init(&run.e, cfg.nr_pages, policy, &sim_host_ops, &run))
+	if (rsr_run_init(&run.e, t->mem_bytes >> PAGE_SHIFT, policy, &sim_host_ops,
+			 &run))
 		return -ENOMEM;
-	run.h = emu_create(&ec);
-	if (!run.h) {
+	ret = emu_instance_create(&run.in, &ec, &cfg);
+	if (ret) {
 		rsr_run_free(&run.e);
-		return -ENOMEM;
+		return ret;
 	}
-	cfg.rmp_priv = emu_rmp(run.h);
-	cfg.dmap_priv = run.h;
-	rs = rmp_sync_create(&cfg);
-	if (IS_ERR(rs)) {
-		emu_destroy(run.h);
-		rsr_run_free(&run.e);
-		return PTR_ERR(rs);
-	}
-	rsr_run_start(&run.e, rs);
+	rsr_run_start(&run.e, run.in.rs);
 	for (k = 0; k < RMP_SYNC_NR_KNOBS; k++) {
 		if (rsr_set_knob(&run.e, k, knobs[k]))
 			ret = 1;	/* validated by --set already */
@@ -301,7 +247,7 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 	    r->samples[r->nr_samples - 1].ops != run.e.r.ops)
 		sim_sample(&run, run.e.now_ms);
 	r->x = run.e.r;
-	emu_get_stats(run.h, &r->es);
+	emu_get_stats(run.in.h, &r->es);
 	if (r->x.check & RSR_CHECK_INVARIANT)
 		fprintf(stderr, "%s: %s: invariant check failed\n", t->name,
 			rsr_policy_names[policy]);
@@ -315,8 +261,7 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 			r->x.knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]);
 	if (r->x.check)
 		ret = 1;
-	rmp_sync_destroy(rs);
-	emu_destroy(run.h);
+	emu_instance_destroy(&run.in);
 	rsr_run_free(&run.e);
 	return ret;
 }
