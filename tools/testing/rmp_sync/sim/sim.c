@@ -254,17 +254,7 @@ static void sim_usage(FILE *f)
 		"exit: 0 ok, 1 --strict rejection or failed check, 2 bad usage or trace\n");
 }
 
-static int __attribute__((format(printf, 1, 2))) sim_bad_usage(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rmp-sync-sim: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'rmp-sync-sim --help'.\n");
-	return 2;
-}
+#define sim_bad_usage(...)	sim_usage_err("rmp-sync-sim", __VA_ARGS__)
 
 enum { OPT_EMIT = 256, OPT_STRICT, OPT_SET, OPT_SWEEP, OPT_SYSFS, OPT_PLACEMENT };
 
