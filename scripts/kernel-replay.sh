@@ -24,7 +24,8 @@
 # Needs the build scripts/kernel-check.sh --kver KVER kunit makes:
 # $KBUILD_DIR/kunit-KVER-base (KBUILD_DIR default .kbuild).  Exit: 0, 1
 # (a key differs, or the kernel refused or failed a trace), 2 (usage, a
-# bad trace, no kernel build).
+# bad trace, no kernel build).  SYSTEM_KERNEL=BZIMAGE boots a kept copy of
+# the base build's bzImage instead.
 
 set -u -o pipefail
 
@@ -80,9 +81,14 @@ done
 
 BUILD=$KBUILD_DIR/kunit-$KV-base
 BZ=$BUILD/arch/x86/boot/bzImage
-[ -f "$BZ" ] || bad "no kernel $BZ: run KBUILD_DIR=$KBUILD_DIR scripts/kernel-check.sh --kver $KV kunit first"
-grep -q '^CONFIG_RMP_SYNC_SW_HOST=y' "$BUILD/.config" ||
-	bad "$BUILD was built without CONFIG_RMP_SYNC_SW_HOST: run scripts/kernel-check.sh --kver $KV kunit"
+if [ -n "${SYSTEM_KERNEL:-}" ]; then
+	BZ=$SYSTEM_KERNEL	# a kept copy of that build's bzImage
+	[ -f "$BZ" ] || bad "SYSTEM_KERNEL=$BZ: no such file"
+else
+	[ -f "$BZ" ] || bad "no kernel $BZ: run KBUILD_DIR=$KBUILD_DIR scripts/kernel-check.sh --kver $KV kunit first"
+	grep -q '^CONFIG_RMP_SYNC_SW_HOST=y' "$BUILD/.config" ||
+		bad "$BUILD was built without CONFIG_RMP_SYNC_SW_HOST: run scripts/kernel-check.sh --kver $KV kunit"
+fi
 command -v qemu-system-x86_64 >/dev/null || bad "no qemu-system-x86_64 (scripts/kernel-check.sh deps)"
 
 sys_build_sim || bad "cannot build $SIM"
@@ -129,7 +135,11 @@ sys_boot "$WORK/bzImage" "$ROOT" "$WORK/boot" "rmp_sync.sw_host=$window transpar
 	  echo "kernel-replay.sh: boot failed (console: /tmp/kernel-replay-console.log)" >&2; exit 1; }
 DATA=$WORK/boot/data.log
 rc=0
-grep '^FAIL ' "$DATA" && rc=1
+if grep '^FAIL ' "$DATA"; then
+	rc=1
+	# The kernel's own word on the window (it may have found none).
+	grep -h 'rmp_sync sw_host:' "$WORK/boot/console.log" >&2
+fi
 for i in "${!traces[@]}"; do
 	t=${traces[$i]}
 	json=$(sys_json "$DATA" "$i")

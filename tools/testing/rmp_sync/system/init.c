@@ -37,6 +37,9 @@
  *   concat OUT IN...     OUT = the INs one after another
  *   dmesg                FAIL on WARN/BUG/lockdep/KASAN lines in the log
  *   expect_dmesg TEXT... OK if the log holds TEXT, else FAIL
+ *   replay_until FILE N TEXT...  replay FILE up to N times, until the log
+ *                        holds TEXT
+ *   expect_after A B     the log holds B after the last A
  *   echo TEXT...         INFO TEXT
  */
 #define _GNU_SOURCE
@@ -671,6 +674,64 @@ static void cmd_expect_dmesg(char **av, int ac)
 	free(buf);
 }
 
+/*
+ * "replay_until FILE N TEXT...": replay FILE (a whole replay input, "mem"
+ * first) again and again, at most N times, until the kernel log holds
+ * TEXT; "INFO replay_until: K replays" (FAIL if TEXT never came).
+ */
+static void cmd_replay_until(char **av, int ac)
+{
+	unsigned long line = 0, lines = 0;
+	char text[512] = "", *log;
+	int i, n, ret, found = 0;
+
+	if (ac < 4) {
+		fail("replay_until: usage: replay_until FILE N TEXT");
+		return;
+	}
+	for (i = 3; i < ac; i++) {
+		if (i > 3)
+			strncat(text, " ", sizeof(text) - strlen(text) - 1);
+		strncat(text, av[i], sizeof(text) - strlen(text) - 1);
+	}
+	n = atoi(av[2]);
+	for (i = 0; i < n && !found; i++) {
+		ret = feed(av[1], &line, &lines);
+		if (ret) {
+			fail("replay_until %s: write at line %lu: %s", av[1], line,
+			     strerror(-ret));
+			return;
+		}
+		log = kernel_log();
+		found = log && strstr(log, text);
+		free(log);
+	}
+	if (found)
+		say("OK replay_until: '%s' after %d replays of %s", text, i, av[1]);
+	else
+		fail("replay_until: no '%s' after %d replays of %s", text, i, av[1]);
+}
+
+/* "expect_after A B": the kernel log has B after the last A. */
+static void cmd_expect_after(char **av, int ac)
+{
+	char *log = kernel_log(), *a, *p;
+
+	if (ac < 3 || !log) {
+		fail("expect_after: usage: expect_after A B (or no log)");
+		free(log);
+		return;
+	}
+	a = NULL;
+	for (p = strstr(log, av[1]); p; p = strstr(p + 1, av[1]))
+		a = p;
+	if (a && strstr(a, av[2]))
+		say("OK dmesg has '%s' after '%s'", av[2], av[1]);
+	else
+		fail("dmesg lacks '%s' after '%s'", av[2], av[1]);
+	free(log);
+}
+
 static void run_plan(const char *path)
 {
 	char *plan = slurp(path, NULL), *line, *save;
@@ -718,6 +779,10 @@ static void run_plan(const char *path)
 			cmd_dmesg();
 		else if (!strcmp(av[0], "expect_dmesg"))
 			cmd_expect_dmesg(av, ac);
+		else if (!strcmp(av[0], "replay_until"))
+			cmd_replay_until(av, ac);
+		else if (!strcmp(av[0], "expect_after"))
+			cmd_expect_after(av, ac);
 		else if (!strcmp(av[0], "echo"))
 			say("INFO %s", ac > 1 ? av[1] : "");
 		else
