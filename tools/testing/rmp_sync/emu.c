@@ -986,3 +986,55 @@ const struct rmp_sync_dmap_ops emu_dmap_ops = {
 	.collapse	= emu_dmap_collapse,
 	.flush		= emu_dmap_flush,
 };
+
+/* ---- the replay engine's view of an emulated host ---------------------- */
+
+static struct emu_instance *emu_in(void *host)
+{
+	return host;
+}
+
+int emu_replay_level(void *host, u64 pfn)
+{
+	return emu_level(emu_in(host)->h, pfn);
+}
+
+void emu_replay_directmap(void *host, u64 *pages_4k, u64 *pages_2m,
+			  u64 *pages_1g)
+{
+	emu_directmap(emu_in(host)->h, pages_4k, pages_2m, pages_1g);
+}
+
+int emu_replay_write(void *host, unsigned int cpu, u64 pfn)
+{
+	struct emu_host *h = emu_in(host)->h;
+
+	return emu_write(h, cpu % h->cfg.nr_cpus, pfn);
+}
+
+bool emu_replay_assigned(void *host, u64 pfn)
+{
+	struct rmp_sync_rmp_entry e;
+
+	return !rmp_sync_swrmp_ops.lookup(emu_rmp(emu_in(host)->h), pfn, &e) &&
+	       e.assigned;
+}
+
+u64 emu_replay_flushes(void *host)
+{
+	struct emu_stats es;
+
+	emu_get_stats(emu_in(host)->h, &es);
+	return es.flushes;
+}
+
+/* The background "thread": the pass runs right here, on the replay's clock. */
+unsigned int emu_replay_pass(void *host, struct rmp_sync_pass *pass)
+{
+	return rmp_sync_background(emu_in(host)->rs, pass);
+}
+
+int emu_replay_check(void *host)
+{
+	return emu_check(emu_in(host)->h);
+}

@@ -97,4 +97,18 @@ int emu_instance_create(struct emu_instance *in, const struct emu_config *ec,
 			const struct rmp_sync_config *cfg);
 void emu_instance_destroy(struct emu_instance *in);
 
+/*
+ * The replay engine's host callbacks (struct rsr_host_ops in
+ * arch/x86/mm/rmp_sync_replay.h) for an emulated host: @host is a struct
+ * emu_instance, or a struct that begins with one.
+ */
+int emu_replay_level(void *host, u64 pfn);
+void emu_replay_directmap(void *host, u64 *pages_4k, u64 *pages_2m,
+			  u64 *pages_1g);
+int emu_replay_write(void *host, unsigned int cpu, u64 pfn);
+bool emu_replay_assigned(void *host, u64 pfn);
+u64 emu_replay_flushes(void *host);
+unsigned int emu_replay_pass(void *host, struct rmp_sync_pass *pass);
+int emu_replay_check(void *host);
+
 #endif /* _RMP_SYNC_EMU_H */

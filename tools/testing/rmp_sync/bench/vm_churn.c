@@ -25,8 +25,8 @@ struct wl_result {
 
 /* One replay on an emulated host, counting the recovery passes it runs. */
 struct wl_run {
+	struct emu_instance in;		/* first: the emu_replay_*() callbacks' host */
 	struct rsr_run e;
-	struct emu_instance in;
 	u64 passes, scanned;
 };
 
@@ -35,41 +35,10 @@ static struct wl_run *wl_of(void *host)
 	return host;
 }
 
-static int wl_level(void *host, u64 pfn)
-{
-	return emu_level(wl_of(host)->in.h, pfn);
-}
-
-static void wl_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
-{
-	emu_directmap(wl_of(host)->in.h, p4k, p2m, p1g);
-}
-
-static int wl_write(void *host, unsigned int cpu, u64 pfn)
-{
-	return emu_write(wl_of(host)->in.h, cpu, pfn);
-}
-
-static bool wl_assigned(void *host, u64 pfn)
-{
-	struct rmp_sync_rmp_entry e;
-
-	return !rmp_sync_swrmp_ops.lookup(emu_rmp(wl_of(host)->in.h), pfn, &e) &&
-	       e.assigned;
-}
-
-static u64 wl_flushes(void *host)
-{
-	struct emu_stats es;
-
-	emu_get_stats(wl_of(host)->in.h, &es);
-	return es.flushes;
-}
-
 static unsigned int wl_pass(void *host, struct rmp_sync_pass *pass)
 {
 	struct wl_run *w = wl_of(host);
-	unsigned int sleep_ms = rmp_sync_background(w->in.rs, pass);
+	unsigned int sleep_ms = emu_replay_pass(host, pass);
 
 	w->passes++;
 	w->scanned += pass->scanned;
@@ -93,11 +62,11 @@ static void wl_quiesce(void *host)
 }
 
 static const struct rsr_host_ops wl_host_ops = {
-	.level = wl_level,
-	.directmap = wl_directmap,
-	.write = wl_write,
-	.assigned = wl_assigned,
-	.flushes = wl_flushes,
+	.level = emu_replay_level,
+	.directmap = emu_replay_directmap,
+	.write = emu_replay_write,
+	.assigned = emu_replay_assigned,
+	.flushes = emu_replay_flushes,
 	.pass = wl_pass,
 	.quiesce = wl_quiesce,
 };

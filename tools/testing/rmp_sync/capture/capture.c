@@ -55,17 +55,7 @@
 
 #define RP	RMP_SYNC_REGION_PAGES
 
-static int __attribute__((format(printf, 1, 2))) cap_usage_err(const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "rmp-sync-capture: ");
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fprintf(stderr, "\nTry 'rmp-sync-capture --help'.\n");
-	return 2;
-}
+#define cap_usage_err(...)	sim_usage_err("rmp-sync-capture", __VA_ARGS__)
 
 static void cap_help(FILE *f)
 {
@@ -366,18 +356,7 @@ struct cap_conv {
 	unsigned long derived, skipped, failed, lost;
 };
 
-static int __attribute__((format(printf, 2, 3)))
-cap_err(const struct cap_conv *c, const char *fmt, ...)
-{
-	va_list ap;
-
-	fprintf(stderr, "%s:%u: ", c->path, c->line);
-	va_start(ap, fmt);
-	vfprintf(stderr, fmt, ap);
-	va_end(ap);
-	fputc('\n', stderr);
-	return -EINVAL;
-}
+#define cap_err(c, ...)	sim_file_err((c)->path, (c)->line, __VA_ARGS__)
 
 /* Map an event name to the function it records. */
 static enum cap_fn cap_fn_of(const char *name, bool *is_return)

@@ -51,6 +51,10 @@ void sim_trace_free(struct sim_trace *t);
 int sim_trace_load(const char *path, u64 mem_bytes, bool mem_given,
 		   struct sim_trace *t);
 int sim_trace_emit(const struct sim_trace *t, const char *path);
+int sim_file_err(const char *path, unsigned int line, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+int sim_usage_err(const char *prog, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
 
 /* Where vm-churn puts guest_memfd pages (--placement). */
 enum sim_placement_kind {

@@ -60,18 +60,46 @@ struct sim_parser {
 	u64 nr_pages;
 };
 
-static int __attribute__((format(printf, 2, 3)))
-sim_perr(const struct sim_parser *p, const char *fmt, ...)
+/**
+ * sim_file_err() - report "FILE:LINE: reason" on stderr.
+ * @path: the file.
+ * @line: the line.
+ * @fmt: the reason.
+ *
+ * Return: -EINVAL.
+ */
+int sim_file_err(const char *path, unsigned int line, const char *fmt, ...)
 {
 	va_list ap;
 
-	fprintf(stderr, "%s:%u: ", p->path, p->line);
+	fprintf(stderr, "%s:%u: ", path, line);
 	va_start(ap, fmt);
 	vfprintf(stderr, fmt, ap);
 	va_end(ap);
 	fputc('\n', stderr);
 	return -EINVAL;
 }
+
+/**
+ * sim_usage_err() - report bad usage of program @prog on stderr.
+ * @prog: the program's name.
+ * @fmt: what is wrong.
+ *
+ * Return: 2, the exit status of bad usage.
+ */
+int sim_usage_err(const char *prog, const char *fmt, ...)
+{
+	va_list ap;
+
+	fprintf(stderr, "%s: ", prog);
+	va_start(ap, fmt);
+	vfprintf(stderr, fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "\nTry '%s --help'.\n", prog);
+	return 2;
+}
+
+#define sim_perr(p, ...)	sim_file_err((p)->path, (p)->line, __VA_ARGS__)
 
 static int sim_check_mem(const struct sim_parser *p, u64 bytes)
 {
