@@ -1,4 +1,5 @@
 # SPDX-License-Identifier: GPL-2.0
+# shellcheck shell=bash
 # Shared by scripts/kernel-replay.sh and scripts/system-check.sh: the
 # initramfs (init.c's /init, tracefs2trace, a plan, replay inputs), one
 # QEMU boot of the software-SNP debug host, and the simulator.
