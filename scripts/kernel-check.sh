@@ -16,10 +16,10 @@
 #              any warning or error fails; the last step builds every
 #              touched object again on the complete series
 #   kunit      the KUnit suite in QEMU (TCG; lockdep, KASAN,
-#              DEBUG_ATOMIC_SLEEP) in three configurations: one build
-#              booted with THP "never" (the fallback work runs recovery)
-#              and "always" (khugepaged), and one with CONFIG_CPA_DEBUG
-#              (the CPA self-test changes the direct map meanwhile)
+#              DEBUG_ATOMIC_SLEEP) in two builds: the base one booted
+#              with THP "never" (the fallback work runs recovery), and one
+#              with CONFIG_CPA_DEBUG (the CPA self-test changes the direct
+#              map meanwhile) booted with THP "always" (khugepaged)
 #   system     scripts/system-check.sh: the kunit step's base build booted
 #              as a software-SNP debug host (rmp_sync.sw_host=4G) with a
 #              small initramfs: sysfs ABI and knobs, traces replayed into
@@ -241,10 +241,14 @@ EOF
 }
 
 # KUnit configurations: build (lib/.kunitconfig, plus options), boot
-# arguments.  One build serves THP never (the fallback work runs recovery)
-# and always (khugepaged); a second one runs beside the CPA self-test
-# (CONFIG_CPA_DEBUG), which changes random direct-map pages meanwhile.
-KUNIT_RUNS="base:transparent_hugepage=never base:transparent_hugepage=always cpa_debug:transparent_hugepage=always"
+# arguments.  The base build runs with THP never (the fallback work runs
+# recovery); the second build, beside the CPA self-test (CONFIG_CPA_DEBUG,
+# which changes random direct-map pages meanwhile), with THP always
+# (khugepaged runs it).  The system step boots the base build with THP
+# always and hands recovery over to the fallback work mid-replay, so each
+# runner is exercised by both.  KUNIT_RUNS="base:transparent_hugepage=always"
+# (and so on) runs other combinations.
+KUNIT_RUNS=${KUNIT_RUNS:-"base:transparent_hugepage=never cpa_debug:transparent_hugepage=always"}
 
 # What the base build needs beyond lib/.kunitconfig so that the same
 # bzImage also serves the system step (scripts/system-check.sh): the
