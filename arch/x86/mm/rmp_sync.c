@@ -51,6 +51,7 @@
 #include <linux/errno.h>
 #include <linux/kernel.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
@@ -144,6 +145,42 @@ struct rmp_sync_regions {
 	atomic_t state[];
 };
 
+/*
+ * The counters.  The region totals (RSC_REGIONS_*) are gauges kept as
+ * deltas; the others count events.  Every transition adds to some of them,
+ * so each CPU has its own set and no cache line is shared between
+ * transitions on different regions.
+ */
+enum rs_counter {
+	RSC_REGIONS_MIXED,
+	RSC_REGIONS_SPLIT,
+	RSC_REGIONS_PENDING,
+	/* words "collapsed by rmp_sync at RS_STAMP" (RS_OURS alone) */
+	RSC_REGIONS_RECENT,
+	RSC_SPLITS,
+	RSC_SPLITS_1G,
+	RSC_COLLAPSES_2M,
+	RSC_COLLAPSES_1G,
+	/* one per enum rmp_sync_collapse_result */
+	RSC_COLLAPSE_FAILURES,
+	RSC_PSMASH = RSC_COLLAPSE_FAILURES + RMP_SYNC_COLLAPSE_NR_RESULTS,
+	RSC_LEAKED_PAGES,
+	RSC_TLB_FLUSHES,
+	RSC_RECOVERY_FLUSHES,
+	RSC_FULL_SCANS,
+	RSC_BACKOFFS,
+	RSC_THROTTLED,
+	RSC_RMP_UPDATES,
+	RSC_RMP_RETRIES,
+	RSC_RESYNCS,
+	RSC_NR
+};
+
+/* One CPU's counters. */
+struct rs_counters {
+	long c[RSC_NR];
+};
+
 struct rmp_sync {
 	/* Backends, clock and initial knobs; read-only after creation. */
 	struct rmp_sync_config cfg;
@@ -184,27 +221,12 @@ struct rmp_sync {
 	unsigned int nr_leaked;
 	unsigned int leaked_cap;
 
-	/* Counters: region totals change only in rs_set_state(). */
-	atomic_long_t regions_mixed;
-	atomic_long_t regions_split;
-	atomic_long_t regions_pending;
-	/* words "collapsed by rmp_sync at RS_STAMP" (RS_OURS alone) */
-	atomic_long_t regions_recent;
-	atomic_long_t splits;
-	atomic_long_t splits_1g;
-	atomic_long_t collapses_2m;
-	atomic_long_t collapses_1g;
-	atomic_long_t collapse_failures[RMP_SYNC_COLLAPSE_NR_RESULTS];
-	atomic_long_t psmash;
-	atomic_long_t leaked_pages;
-	atomic_long_t tlb_flushes;
-	atomic_long_t recovery_flushes;
-	atomic_long_t full_scans;
-	atomic_long_t backoffs;
-	atomic_long_t throttled;
-	atomic_long_t rmp_updates;
-	atomic_long_t rmp_retries;
-	atomic_long_t resyncs;
+	/*
+	 * Counters (enum rs_counter), one set per CPU: the CPU that counts an
+	 * event adds to its own set, readers sum the sets (rs_count()).  The
+	 * region totals change only in rs_set_state(), as deltas.
+	 */
+	struct rs_counters __percpu *counters;
 };
 
 /*
@@ -272,6 +294,43 @@ const struct rmp_sync_counter_desc rmp_sync_counters[] = {
 };
 
 const unsigned int rmp_sync_nr_counters = ARRAY_SIZE(rmp_sync_counters);
+
+/* Count @delta events (or a gauge's change) on this CPU. */
+static inline void rs_count_add(struct rmp_sync *rs, enum rs_counter c, long delta)
+{
+	this_cpu_add(rs->counters->c[c], delta);
+}
+
+static inline void rs_count_inc(struct rmp_sync *rs, enum rs_counter c)
+{
+	this_cpu_inc(rs->counters->c[c]);
+}
+
+/* A region total: one more or one fewer region when @was and @is differ. */
+static inline void rs_gauge(struct rmp_sync *rs, enum rs_counter c, bool was,
+			    bool is)
+{
+	if (was != is)
+		rs_count_add(rs, c, is ? 1 : -1);
+}
+
+/*
+ * A counter's value: the sum over the CPUs.  Exact when no transition runs;
+ * meanwhile it may miss the changes in flight, so a gauge can read a few
+ * too low (never below 0 here) or too high.  Every change that makes a
+ * region a collapse candidate is followed by a kick and a due time
+ * (rs_note_due()), so a pass that read the pending gauge too low is
+ * followed by another.
+ */
+static unsigned long rs_count(struct rmp_sync *rs, enum rs_counter c)
+{
+	long sum = 0;
+	int cpu;
+
+	for_each_possible_cpu(cpu)
+		sum += READ_ONCE(per_cpu_ptr(rs->counters, cpu)->c[c]);
+	return sum > 0 ? sum : 0;
+}
 
 static inline unsigned int rs_assigned(u32 w)
 {
@@ -407,19 +466,13 @@ static u32 rs_set_state(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 	else
 		new &= ~RS_PENDING;
 
-	if (rs_mixed(rs_assigned(old)) != rs_mixed(rs_assigned(new)))
-		atomic_long_add(rs_mixed(rs_assigned(new)) ? 1 : -1,
-				&rs->regions_mixed);
-	if (((old & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)) !=
-	    ((new & (RS_SPLIT | RS_OURS)) == (RS_SPLIT | RS_OURS)))
-		atomic_long_add((new & RS_OURS) && (new & RS_SPLIT) ? 1 : -1,
-				&rs->regions_split);
-	if ((old ^ new) & RS_PENDING)
-		atomic_long_add(new & RS_PENDING ? 1 : -1, &rs->regions_pending);
-	if (((old & (RS_SPLIT | RS_OURS)) == RS_OURS) !=
-	    ((new & (RS_SPLIT | RS_OURS)) == RS_OURS))
-		atomic_long_add((new & (RS_SPLIT | RS_OURS)) == RS_OURS ? 1 : -1,
-				&rs->regions_recent);
+	rs_gauge(rs, RSC_REGIONS_MIXED, rs_mixed(rs_assigned(old)),
+		 rs_mixed(rs_assigned(new)));
+	rs_gauge(rs, RSC_REGIONS_SPLIT, (old & RS_SPLIT) && (old & RS_OURS),
+		 (new & RS_SPLIT) && (new & RS_OURS));
+	rs_gauge(rs, RSC_REGIONS_PENDING, old & RS_PENDING, new & RS_PENDING);
+	rs_gauge(rs, RSC_REGIONS_RECENT, (old & (RS_SPLIT | RS_OURS)) == RS_OURS,
+		 (new & (RS_SPLIT | RS_OURS)) == RS_OURS);
 
 	atomic_set(&regions->state[region], (int)new);
 	return new;
@@ -509,7 +562,7 @@ static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
 		if (!tries && st && ret == RMP_SYNC_RMP_FAIL_OVERLAP &&
 		    rs_overlap_stale(rs, pfn, st))
 			return -ESTALE;
-		atomic_long_inc(&rs->rmp_retries);
+		rs_count_inc(rs, RSC_RMP_RETRIES);
 		if (++tries % RMP_SYNC_RMP_RESCHED)
 			cpu_relax();
 		else
@@ -522,7 +575,7 @@ static int rs_rmp_insn(struct rmp_sync *rs, u64 pfn,
 				    (unsigned long long)pfn, ret);
 		return rs_rmp_errno(ret);
 	}
-	atomic_long_inc(st ? &rs->rmp_updates : &rs->psmash);
+	rs_count_inc(rs, st ? RSC_RMP_UPDATES : RSC_PSMASH);
 	return 0;
 }
 
@@ -568,7 +621,7 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 	if (old_level == PG_LEVEL_1G &&
 	    (!ret || rs->cfg.dmap->level(rs->cfg.dmap_priv, pfn) < PG_LEVEL_1G)) {
 		set_bit(region / RMP_SYNC_GB_REGIONS, regions->split_1g);
-		atomic_long_inc(&rs->splits_1g);
+		rs_count_inc(rs, RSC_SPLITS_1G);
 		if (ret)
 			set_bit(region / RMP_SYNC_GB_REGIONS, regions->gb_pending);
 	}
@@ -587,14 +640,14 @@ static int rs_split_locked(struct rmp_sync *rs, struct rmp_sync_regions *regions
 		if ((*w & (RS_SPLIT | RS_OURS)) == RS_OURS &&
 		    rs_age_ms(*w, rs_now(rs)) < RMP_SYNC_MAX_DELAY_MS) {
 			level = min(level + 1, (unsigned int)RS_BACKOFF_MAX);
-			atomic_long_inc(&rs->backoffs);
+			rs_count_inc(rs, RSC_BACKOFFS);
 		} else {
 			level = 0;
 		}
 		new = (new & ~RS_BACKOFF) | (level << RS_BACKOFF_SHIFT) | RS_OURS;
 		trace_rmp_sync_split(pfn, old_level, level, 0);
-		atomic_long_inc(&rs->splits);
-		atomic_long_inc(&rs->tlb_flushes);
+		rs_count_inc(rs, RSC_SPLITS);
+		rs_count_inc(rs, RSC_TLB_FLUSHES);
 	} else {
 		new &= ~RS_OURS;	/* someone else made it 4K */
 	}
@@ -679,7 +732,7 @@ static u32 rs_resync_locked(struct rmp_sync *rs, struct rmp_sync_regions *region
 	trace_rmp_sync_resync(pfn, rs_assigned(w), assigned);
 	if (!report)
 		return rs_set_state(rs, regions, region, w, new);
-	atomic_long_inc(&rs->resyncs);
+	rs_count_inc(rs, RSC_RESYNCS);
 	pr_warn_ratelimited("region at PFN 0x%llx: %u pages counted assigned, the RMP has %u; recounted\n",
 			    (unsigned long long)pfn, rs_assigned(w), assigned);
 	return rs_set_state(rs, regions, region, w, new);
@@ -742,19 +795,17 @@ static int rs_validate(struct rmp_sync *rs, struct rmp_sync_regions *regions,
 static bool rs_needs_split(struct rmp_sync *rs, enum rmp_sync_mode mode,
 			   const struct rs_op *op, u32 w, unsigned int assigned)
 {
-	switch (mode) {
-	case RMP_SYNC_MODE_NONE:
-		return false;
-	case RMP_SYNC_MODE_UPSTREAM:
-		/* adjust_direct_map(): any 4K transition of a >= 2M mapping. */
-		return op->npages == 1 &&
-		       rs->cfg.dmap->level(rs->cfg.dmap_priv, op->pfn) > PG_LEVEL_4K;
-	default:
+	/* rmp_sync's own modes first: they are what runs. */
+	if (likely(mode >= RMP_SYNC_MODE_DEFERRED)) {
 		/* A region whose count is not trusted is split on any change. */
-		if (w & RS_LEAK_LOST)
-			return !(w & RS_SPLIT);
-		return rs_mixed(assigned) && !(w & RS_SPLIT);
+		if ((w & (RS_SPLIT | RS_LEAK_LOST)) == RS_LEAK_LOST)
+			return true;
+		/* A 2M transition leaves the region uniform (rs_validate()). */
+		return op->npages == 1 && !(w & RS_SPLIT) && rs_mixed(assigned);
 	}
+	/* upstream's adjust_direct_map(): any 4K transition of a >= 2M leaf */
+	return mode == RMP_SYNC_MODE_UPSTREAM && op->npages == 1 &&
+	       rs->cfg.dmap->level(rs->cfg.dmap_priv, op->pfn) > PG_LEVEL_4K;
 }
 
 static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions,
@@ -804,7 +855,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 		/* RS_OURS alone: collapsed by us, at the stamp (back-off). */
 		new = (w & ~(RS_SPLIT | RS_STAMP_MASK)) | rs_stamp(rs_now(rs));
 		rs_set_state(rs, regions, region, w, new);
-		atomic_long_inc(&rs->collapses_2m);
+		rs_count_inc(rs, RSC_COLLAPSES_2M);
 		if (pass)
 			pass->collapsed_2m++;
 		if (test_bit(gb, regions->split_1g))
@@ -815,7 +866,7 @@ static bool rs_collapse_locked(struct rmp_sync *rs, struct rmp_sync_regions *reg
 refused:
 	if (res < 0 || res >= RMP_SYNC_COLLAPSE_NR_RESULTS)
 		return false;	/* transient backend error: stays queued */
-	atomic_long_inc(&rs->collapse_failures[res]);
+	rs_count_inc(rs, RSC_COLLAPSE_FAILURES + res);
 	if (pass)
 		pass->failed++;
 	switch (res) {
@@ -841,8 +892,8 @@ refused:
 static void rs_flush(struct rmp_sync *rs, struct rmp_sync_pass *pass)
 {
 	rs->cfg.dmap->flush(rs->cfg.dmap_priv);
-	atomic_long_inc(&rs->tlb_flushes);
-	atomic_long_inc(&rs->recovery_flushes);
+	rs_count_inc(rs, RSC_TLB_FLUSHES);
+	rs_count_inc(rs, RSC_RECOVERY_FLUSHES);
 	if (pass)
 		pass->flushes++;
 }
@@ -1115,7 +1166,7 @@ static bool rs_leak_page_locked(struct rmp_sync *rs,
 		pr_warn_ratelimited("leaked page at PFN 0x%llx not recorded; its region is never collapsed\n",
 				    (unsigned long long)pfn);
 	}
-	atomic_long_inc(&rs->leaked_pages);
+	rs_count_inc(rs, RSC_LEAKED_PAGES);
 	*w = rs_set_state(rs, regions, region, old, new);
 	return !!(*w & ~old & RS_PENDING);
 }
@@ -1198,7 +1249,7 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 				     PG_LEVEL_1G);
 	trace_rmp_sync_collapse(rs_region_pfn(first), PG_LEVEL_1G, res);
 	if (res == RMP_SYNC_COLLAPSED) {
-		atomic_long_inc(&rs->collapses_1g);
+		rs_count_inc(rs, RSC_COLLAPSES_1G);
 		if (pass)
 			pass->collapsed_1g++;
 		return;
@@ -1209,7 +1260,7 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 		set_bit(gb, regions->gb_pending);
 		return;
 	}
-	atomic_long_inc(&rs->collapse_failures[res]);
+	rs_count_inc(rs, RSC_COLLAPSE_FAILURES + res);
 	if (pass)
 		pass->failed++;
 	/*
@@ -1229,20 +1280,28 @@ static void rs_collapse_gb(struct rmp_sync *rs, struct rmp_sync_regions *regions
 static void rs_sweep_stamps_locked(struct rmp_sync *rs, u64 now)
 {
 	struct rmp_sync_regions *regions = rs_regions(rs);
+	unsigned long left;
 	u64 region;
 
 	if (now < rs->next_sweep_ms)
 		return;
 	rs->next_sweep_ms = now + RMP_SYNC_SWEEP_MS;
+	/* Stop after the last stamp (counted as the pass counts candidates). */
+	left = rs_count(rs, RSC_REGIONS_RECENT);
 	for (region = 0; region < regions->nr; region++) {
 		struct mutex *lock;	/* the region lock */
 		u32 w;
 
-		if (!atomic_long_read(&rs->regions_recent))
-			break;
+		if (!left) {
+			left = rs_count(rs, RSC_REGIONS_RECENT);
+			if (!left)
+				break;
+		}
 		w = (u32)atomic_read(&regions->state[region]);
-		if ((w & (RS_SPLIT | RS_OURS)) != RS_OURS ||
-		    rs_age_ms(w, now) < RMP_SYNC_MAX_DELAY_MS)
+		if ((w & (RS_SPLIT | RS_OURS)) != RS_OURS)
+			continue;
+		left--;
+		if (rs_age_ms(w, now) < RMP_SYNC_MAX_DELAY_MS)
 			continue;
 		lock = rs_lock(rs, region);
 		mutex_lock(lock);
@@ -1267,6 +1326,7 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 {
 	struct rmp_sync_regions *regions = rs_regions(rs);
 	u64 now = rs_now(rs), next_due = U64_MAX, fresh, i, gb;
+	unsigned long left;
 	bool flush = false;
 
 	/*
@@ -1279,21 +1339,32 @@ static void rs_recover_locked(struct rmp_sync *rs, unsigned int budget,
 	if (!ignore_delay && now < rs->next_due_ms)
 		goto gb;
 
+	/*
+	 * The scan stops once it has seen as many candidates as are queued.
+	 * The count taken here goes down by one per candidate seen; when it
+	 * reaches 0 it is taken again, since transitions may have queued more
+	 * meanwhile (or the sum missed one in flight).
+	 */
+	left = rs_count(rs, RSC_REGIONS_PENDING);
 	for (i = 0; i < regions->nr && pass->examined < budget; i++) {
 		u64 region = rs->recover_cursor;
 		struct mutex *lock;	/* the region lock */
 		u32 w;
 
-		if (!atomic_long_read(&rs->regions_pending))
-			break;
+		if (!left) {
+			left = rs_count(rs, RSC_REGIONS_PENDING);
+			if (!left)
+				break;
+		}
 		if (++rs->recover_cursor >= regions->nr) {
 			rs->recover_cursor = 0;
-			atomic_long_inc(&rs->full_scans);
+			rs_count_inc(rs, RSC_FULL_SCANS);
 		}
 		pass->scanned++;
 		w = (u32)atomic_read(&regions->state[region]);
 		if (!(w & RS_PENDING))
 			continue;
+		left--;
 		if (!ignore_delay && !rs_candidate_due(rs, w, now)) {
 			next_due = min(next_due, now + rs_wait_ms(rs, w, now));
 			continue;
@@ -1328,7 +1399,7 @@ gb:
 		}
 		rs->rl_flushes++;
 	}
-	pass->pending_left = atomic_long_read(&rs->regions_pending);
+	pass->pending_left = rs_count(rs, RSC_REGIONS_PENDING);
 }
 
 static void rs_trace_pass(const struct rmp_sync_pass *pass, bool background)
@@ -1387,7 +1458,7 @@ static bool rs_work_left(struct rmp_sync *rs)
 {
 	struct rmp_sync_regions *regions = rs_regions(rs);
 
-	return atomic_long_read(&rs->regions_pending) ||
+	return rs_count(rs, RSC_REGIONS_PENDING) ||
 	       (READ_ONCE(rs->knob[RMP_SYNC_KNOB_DEFRAG_1G]) &&
 		!bitmap_empty(regions->gb_pending, regions->nr_gb));
 }
@@ -1429,7 +1500,7 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 
 		/* Nothing queued, but collapse stamps to forget in time. */
 		rs_sweep_stamps_locked(rs, now);
-		if (atomic_long_read(&rs->regions_recent))
+		if (rs_count(rs, RSC_REGIONS_RECENT))
 			ret = max_t(u64, rs->next_sweep_ms - now, 1);
 		mutex_unlock(&rs->recover_lock);
 		percpu_up_read(&rs->resize);
@@ -1438,8 +1509,8 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 	if (rs->rl_second == now / MSEC_PER_SEC &&
 	    rs->rl_flushes >= READ_ONCE(rs->knob[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC])) {
 		pass->throttled = true;
-		pass->pending_left = atomic_long_read(&rs->regions_pending);
-		atomic_long_inc(&rs->throttled);
+		pass->pending_left = rs_count(rs, RSC_REGIONS_PENDING);
+		rs_count_inc(rs, RSC_THROTTLED);
 		/* the next second starts a new budget */
 		sleep_ms = max_t(unsigned int, sleep_ms,
 				 MSEC_PER_SEC - now % MSEC_PER_SEC);
@@ -1448,7 +1519,7 @@ unsigned int rmp_sync_background(struct rmp_sync *rs, struct rmp_sync_pass *pass
 				  false, pass);
 	}
 	work = rs_work_left(rs);
-	if (!work && atomic_long_read(&rs->regions_recent)) {
+	if (!work && rs_count(rs, RSC_REGIONS_RECENT)) {
 		/* the next sweep of collapse stamps is all there is to do */
 		work = true;
 		sleep_ms = max_t(u64, rs->next_sweep_ms - now, 1);
@@ -1534,9 +1605,12 @@ struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg)
 	atomic_long_set(&rs->new_due, -1L);
 	RCU_INIT_POINTER(rs->regions,
 			 rs_alloc_regions(cfg->nr_pages >> RMP_SYNC_REGION_SHIFT));
-	if (!rcu_dereference_protected(rs->regions, true) || rs_fail_alloc() ||
-	    percpu_init_rwsem(&rs->resize)) {
+	if (!rs_fail_alloc())
+		rs->counters = alloc_percpu(struct rs_counters);
+	if (!rcu_dereference_protected(rs->regions, true) || !rs->counters ||
+	    rs_fail_alloc() || percpu_init_rwsem(&rs->resize)) {
 		rs_free_regions(rcu_dereference_protected(rs->regions, true));
+		free_percpu(rs->counters);
 		kfree(rs);
 		return ERR_PTR(-ENOMEM);
 	}
@@ -1563,6 +1637,7 @@ void rmp_sync_destroy(struct rmp_sync *rs)
 	mutex_destroy(&rs->recover_lock);
 	mutex_destroy(&rs->leak_lock);
 	percpu_free_rwsem(&rs->resize);
+	free_percpu(rs->counters);
 	kfree(rs->leaked);
 	kfree(rs);
 }
@@ -1700,7 +1775,7 @@ static void rs_requeue(struct rmp_sync *rs, unsigned int *field, unsigned int va
 	}
 	percpu_up_read(&rs->resize);
 	rs_note_due(rs, 0);
-	if (atomic_long_read(&rs->regions_pending) && rs->cfg.kick)
+	if (rs_count(rs, RSC_REGIONS_PENDING) && rs->cfg.kick)
 		rs->cfg.kick(rs->cfg.kick_priv);
 }
 
@@ -1902,33 +1977,44 @@ int rmp_sync_rescan(struct rmp_sync *rs)
  */
 void rmp_sync_get_stats(struct rmp_sync *rs, struct rmp_sync_stats *st)
 {
+	long sum[RSC_NR] = {};
 	unsigned int i;
+	int cpu;
 
 	memset(st, 0, sizeof(*st));
 	rcu_read_lock();
 	st->regions_total = rcu_dereference(rs->regions)->nr;
 	rcu_read_unlock();
-	st->regions_mixed = atomic_long_read(&rs->regions_mixed);
-	st->regions_split = atomic_long_read(&rs->regions_split);
-	st->regions_pending = atomic_long_read(&rs->regions_pending);
-	st->splits = atomic_long_read(&rs->splits);
-	st->splits_1g = atomic_long_read(&rs->splits_1g);
-	st->collapses_2m = atomic_long_read(&rs->collapses_2m);
-	st->collapses_1g = atomic_long_read(&rs->collapses_1g);
+	for_each_possible_cpu(cpu) {
+		const struct rs_counters *pc = per_cpu_ptr(rs->counters, cpu);
+
+		for (i = 0; i < RSC_NR; i++)
+			sum[i] += READ_ONCE(pc->c[i]);
+	}
+	/* A gauge summed while transitions run may read below 0: clamp. */
+	for (i = RSC_REGIONS_MIXED; i <= RSC_REGIONS_RECENT; i++)
+		sum[i] = max(sum[i], 0L);
+	st->regions_mixed = sum[RSC_REGIONS_MIXED];
+	st->regions_split = sum[RSC_REGIONS_SPLIT];
+	st->regions_pending = sum[RSC_REGIONS_PENDING];
+	st->splits = sum[RSC_SPLITS];
+	st->splits_1g = sum[RSC_SPLITS_1G];
+	st->collapses_2m = sum[RSC_COLLAPSES_2M];
+	st->collapses_1g = sum[RSC_COLLAPSES_1G];
 	for (i = 0; i < RMP_SYNC_COLLAPSE_NR_RESULTS; i++) {
-		st->collapse_failures[i] = atomic_long_read(&rs->collapse_failures[i]);
+		st->collapse_failures[i] = sum[RSC_COLLAPSE_FAILURES + i];
 		st->collapse_failures_total += st->collapse_failures[i];
 	}
-	st->psmash = atomic_long_read(&rs->psmash);
-	st->leaked_pages = atomic_long_read(&rs->leaked_pages);
-	st->tlb_flushes = atomic_long_read(&rs->tlb_flushes);
-	st->recovery_flushes = atomic_long_read(&rs->recovery_flushes);
-	st->full_scans = atomic_long_read(&rs->full_scans);
-	st->backoffs = atomic_long_read(&rs->backoffs);
-	st->throttled = atomic_long_read(&rs->throttled);
-	st->rmp_updates = atomic_long_read(&rs->rmp_updates);
-	st->rmp_retries = atomic_long_read(&rs->rmp_retries);
-	st->resyncs = atomic_long_read(&rs->resyncs);
+	st->psmash = sum[RSC_PSMASH];
+	st->leaked_pages = sum[RSC_LEAKED_PAGES];
+	st->tlb_flushes = sum[RSC_TLB_FLUSHES];
+	st->recovery_flushes = sum[RSC_RECOVERY_FLUSHES];
+	st->full_scans = sum[RSC_FULL_SCANS];
+	st->backoffs = sum[RSC_BACKOFFS];
+	st->throttled = sum[RSC_THROTTLED];
+	st->rmp_updates = sum[RSC_RMP_UPDATES];
+	st->rmp_retries = sum[RSC_RMP_RETRIES];
+	st->resyncs = sum[RSC_RESYNCS];
 }
 
 /**
@@ -2071,20 +2157,19 @@ int rmp_sync_check(struct rmp_sync *rs, u64 first_pfn, u64 nr_pages,
 		mutex_lock(&rs->leak_lock);
 		leaked = rs->nr_leaked;
 		mutex_unlock(&rs->leak_lock);
-		if (mixed != (unsigned long)atomic_long_read(&rs->regions_mixed) ||
-		    split != (unsigned long)atomic_long_read(&rs->regions_split) ||
-		    pending != (unsigned long)atomic_long_read(&rs->regions_pending))
-			ret = rs_check_fail("counters: mixed %ld/%lu split %ld/%lu pending %ld/%lu",
-					    atomic_long_read(&rs->regions_mixed), mixed,
-					    atomic_long_read(&rs->regions_split), split,
-					    atomic_long_read(&rs->regions_pending), pending);
-		else if (recent != (unsigned long)atomic_long_read(&rs->regions_recent))
-			ret = rs_check_fail("counters: recent %ld/%lu",
-					    atomic_long_read(&rs->regions_recent), recent);
-		else if (!lost &&
-			 leaked != (unsigned long)atomic_long_read(&rs->leaked_pages))
-			ret = rs_check_fail("counters: leaked_pages %ld, recorded %lu",
-					    atomic_long_read(&rs->leaked_pages), leaked);
+		if (mixed != rs_count(rs, RSC_REGIONS_MIXED) ||
+		    split != rs_count(rs, RSC_REGIONS_SPLIT) ||
+		    pending != rs_count(rs, RSC_REGIONS_PENDING))
+			ret = rs_check_fail("counters: mixed %lu/%lu split %lu/%lu pending %lu/%lu",
+					    rs_count(rs, RSC_REGIONS_MIXED), mixed,
+					    rs_count(rs, RSC_REGIONS_SPLIT), split,
+					    rs_count(rs, RSC_REGIONS_PENDING), pending);
+		else if (recent != rs_count(rs, RSC_REGIONS_RECENT))
+			ret = rs_check_fail("counters: recent %lu/%lu",
+					    rs_count(rs, RSC_REGIONS_RECENT), recent);
+		else if (!lost && leaked != rs_count(rs, RSC_LEAKED_PAGES))
+			ret = rs_check_fail("counters: leaked_pages %lu, recorded %lu",
+					    rs_count(rs, RSC_LEAKED_PAGES), leaked);
 	}
 	percpu_up_read(&rs->resize);
 	return ret;

@@ -52,6 +52,13 @@ void kshim_free(const void *p)
 	free((void *)p);
 }
 
+void *kshim_alloc_percpu(size_t size)
+{
+	if (size > KSHIM_PCPU_UNIT)
+		return NULL;
+	return kshim_alloc((size_t)KSHIM_NR_CPUS * KSHIM_PCPU_UNIT, true, GFP_KERNEL);
+}
+
 size_t kshim_alloc_size(const void *p)
 {
 	return p ? malloc_usable_size((void *)p) : 0;

@@ -26,6 +26,7 @@
 #include <linux/minmax.h>
 #include <linux/module.h>
 #include <linux/mutex.h>
+#include <linux/percpu.h>
 #include <linux/percpu-rwsem.h>
 #include <linux/printk.h>
 #include <linux/rcupdate.h>
