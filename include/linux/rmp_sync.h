@@ -292,6 +292,23 @@ struct rmp_sync_region_info {
 	unsigned int backoff;		/* collapse delay is multiplied by 4^backoff */
 };
 
+/**
+ * enum rmp_sync_mem_event - memory hotplug, as rmp_sync_memory_event() takes it.
+ * @RMP_SYNC_MEM_ONLINE: the range is about to go online (MEM_GOING_ONLINE):
+ *	its pages may be handed out from now on.
+ * @RMP_SYNC_MEM_OFFLINE: the range went offline (MEM_OFFLINE): no page of
+ *	it is in use, and hot-remove may free its direct map next.
+ * @RMP_SYNC_NR_MEM_EVENTS: the number of events.
+ *
+ * The core's own names, so that it needs no <linux/memory.h>; the kernel's
+ * memory notifier (arch/x86/mm/rmp_sync_kernel.c) maps the MEM_* actions.
+ */
+enum rmp_sync_mem_event {
+	RMP_SYNC_MEM_ONLINE,
+	RMP_SYNC_MEM_OFFLINE,
+	RMP_SYNC_NR_MEM_EVENTS
+};
+
 struct rmp_sync;
 
 struct rmp_sync *rmp_sync_create(const struct rmp_sync_config *cfg);
@@ -313,6 +330,8 @@ int rmp_sync_psmash(struct rmp_sync *rs, u64 pfn);
 int rmp_sync_leak_pages(struct rmp_sync *rs, u64 pfn, unsigned int npages);
 int rmp_sync_rescan(struct rmp_sync *rs);
 int rmp_sync_offline(struct rmp_sync *rs, u64 pfn, u64 nr_pages);
+int rmp_sync_memory_event(struct rmp_sync *rs, enum rmp_sync_mem_event ev,
+			  u64 start_pfn, u64 nr_pages);
 
 int rmp_sync_recover(struct rmp_sync *rs, unsigned int budget, bool ignore_delay,
 		     struct rmp_sync_pass *pass);

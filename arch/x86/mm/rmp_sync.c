@@ -1752,6 +1752,69 @@ int rmp_sync_offline(struct rmp_sync *rs, u64 pfn, u64 nr_pages)
 }
 
 /*
+ * Physical addresses on x86-64 have at most 52 bits (MAX_PHYSMEM_BITS with
+ * 5-level paging): no memory block starts or ends beyond this page.
+ */
+#define RS_MEM_PFN_LIMIT	(1ULL << (52 - 12))
+
+/**
+ * rmp_sync_memory_event() - follow memory hotplug.
+ * @rs: the synchronizer.
+ * @ev: what happens to the range.
+ * @start_pfn: first page of the range (a memory block, in the kernel).
+ * @nr_pages: pages in the range.
+ *
+ * The memory notifier's decision, in the core so that the tests drive the
+ * same code.  A 2M region is the unit of state, so the range is widened to
+ * whole regions first.  @RMP_SYNC_MEM_ONLINE grows the instance when the
+ * range ends beyond the RAM it covers, before any page there can be
+ * assigned; a range inside changes nothing (its words were reset when it
+ * went offline, or were never used).  @RMP_SYNC_MEM_OFFLINE resets the
+ * range's regions with rmp_sync_offline(): hot-remove frees the range's
+ * direct map and a later hot-add maps it with large pages again, so a
+ * "split" kept from before would skip the split the next assignment there
+ * needs (S1).
+ *
+ * Context: may sleep.  For @RMP_SYNC_MEM_OFFLINE, as rmp_sync_offline():
+ * the caller keeps recovery passes away while hotplug changes the direct
+ * map (the kernel runs them under get_online_mems()).
+ * Return: 0; -EINVAL (unknown @ev, no pages, a range that wraps or ends
+ * beyond the physical address space, or an offline range beyond the
+ * covered RAM); -ENOMEM (online: no memory to grow); -EBUSY (offline: a
+ * page of the widened range is still assigned or leaked).  On an error
+ * nothing was changed.
+ */
+int rmp_sync_memory_event(struct rmp_sync *rs, enum rmp_sync_mem_event ev,
+			  u64 start_pfn, u64 nr_pages)
+{
+	u64 first, end, covered;
+	int ret;
+
+	if ((unsigned int)ev >= RMP_SYNC_NR_MEM_EVENTS || !nr_pages ||
+	    start_pfn >= RS_MEM_PFN_LIMIT || nr_pages > RS_MEM_PFN_LIMIT - start_pfn)
+		return -EINVAL;
+	first = round_down(start_pfn, RMP_SYNC_REGION_PAGES);
+	end = round_up(start_pfn + nr_pages, RMP_SYNC_REGION_PAGES);
+
+	if (ev == RMP_SYNC_MEM_OFFLINE)
+		return rmp_sync_offline(rs, first, end - first);
+
+	/*
+	 * rmp_sync_grow() refuses to shrink (-EINVAL, as @end is aligned):
+	 * then another grow covered more meanwhile; look again.
+	 */
+	do {
+		rcu_read_lock();
+		covered = rcu_dereference(rs->regions)->nr << RMP_SYNC_REGION_SHIFT;
+		rcu_read_unlock();
+		if (end <= covered)
+			return 0;
+		ret = rmp_sync_grow(rs, end);
+	} while (ret == -EINVAL);
+	return ret;
+}
+
+/*
  * Store @val in @field (the mode, or a knob that decides candidacy), then
  * re-evaluate every region's candidacy under its lock.
  */

@@ -144,35 +144,41 @@ static void rs_pass(enum rmp_sync_driver driver)
 	put_online_mems();
 }
 
-/* Memory hot-add and hot-remove; see the top of this file. */
+/*
+ * Memory hot-add and hot-remove; see the top of this file.  What to do is
+ * rmp_sync_memory_event()'s to decide (the suite calls it directly); this
+ * only maps the notifier's actions to it.
+ */
 static int rs_memory_notify(struct notifier_block *nb, unsigned long action,
 			    void *data)
 {
 	const struct memory_notify *mn = data;
-	u64 first = round_down(mn->start_pfn, RMP_SYNC_REGION_PAGES);
-	u64 end = round_up(mn->start_pfn + mn->nr_pages, RMP_SYNC_REGION_PAGES);
-	struct rmp_sync_stats st;
+	enum rmp_sync_mem_event ev;
 	int ret = 0;
 
-	mutex_lock(&rs_host_lock);
-	/* A stepped instance (the software-SNP host) covers its window only. */
-	if (!rs_host || rs_step_kick)
-		goto out;
 	switch (action) {
 	case MEM_GOING_ONLINE:
-		rmp_sync_get_stats(rs_host, &st);
-		if (end > st.regions_total * RMP_SYNC_REGION_PAGES)
-			ret = rmp_sync_grow(rs_host, end);
+		ev = RMP_SYNC_MEM_ONLINE;
 		break;
 	case MEM_OFFLINE:
-		ret = rmp_sync_offline(rs_host, first, end - first);
-		WARN_ONCE(ret, "rmp_sync: offline of PFN 0x%llx-0x%llx: %d\n",
-			  first, end - 1, ret);
-		ret = 0;	/* the memory is offline already */
+		ev = RMP_SYNC_MEM_OFFLINE;
 		break;
+	default:
+		return NOTIFY_OK;
 	}
-out:
+	/* rs_host_lock: rs_host cannot be detached and freed under the call. */
+	mutex_lock(&rs_host_lock);
+	/* A stepped instance (the software-SNP host) covers its window only. */
+	if (rs_host && !rs_step_kick)
+		ret = rmp_sync_memory_event(rs_host, ev, mn->start_pfn,
+					    mn->nr_pages);
 	mutex_unlock(&rs_host_lock);
+	if (ev == RMP_SYNC_MEM_OFFLINE) {
+		WARN_ONCE(ret, "rmp_sync: offline of PFN 0x%lx+0x%lx: %d\n",
+			  mn->start_pfn, mn->nr_pages, ret);
+		return NOTIFY_OK;	/* the memory is offline already */
+	}
+	/* A failed grow keeps the memory offline: it could not be tracked. */
 	return notifier_from_errno(ret);
 }
 
