@@ -634,6 +634,44 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 	return set_memory_ro(addr, 1);
 }
 
+/**
+ * rst_hot_readd() - the direct map after memory hot-remove and hot-add of
+ *	a range of the test window.
+ * @env: the case's environment.
+ * @pfn: first page, 2M-aligned.
+ * @nr_pages: pages, a multiple of 2M.
+ *
+ * The suite cannot unplug RAM it runs on.  What matters to rmp_sync is
+ * what arch_add_memory() leaves behind, a range mapped with the largest
+ * leaves again behind its back, and that is what this does: each 4K
+ * region of the range is collapsed back to 2M, each whole 1G range back to
+ * 1G where the direct map has gbpages, then one flush.  Only a
+ * set_memory_4k() split stays (hot-add would drop it; nothing here can).
+ *
+ * Return: 0, or -EINVAL for a range that is not 2M-aligned and inside
+ * the window.
+ */
+int rst_hot_readd(struct rst_env *env, u64 pfn, u64 nr_pages)
+{
+	struct rst_khost *h = rst_host(env);
+	u64 p;
+
+	if (!nr_pages || !IS_ALIGNED(pfn | nr_pages, RMP_SYNC_REGION_PAGES) ||
+	    !rst_in_window(env, pfn) || !rst_in_window(env, pfn + nr_pages - 1))
+		return -EINVAL;
+	for (p = pfn; p < pfn + nr_pages; p += RMP_SYNC_REGION_PAGES)
+		if (rst_kernel_level(p) == PG_LEVEL_4K)
+			collapse_direct_map((unsigned long)pfn_to_kaddr(p), PG_LEVEL_2M);
+	for (p = ALIGN(pfn, RMP_SYNC_GB_PAGES); p + RMP_SYNC_GB_PAGES <= pfn + nr_pages;
+	     p += RMP_SYNC_GB_PAGES)
+		if (boot_cpu_has(X86_FEATURE_GBPAGES) &&
+		    rst_kernel_level(p) == PG_LEVEL_2M)
+			collapse_direct_map((unsigned long)pfn_to_kaddr(p), PG_LEVEL_1G);
+	atomic_long_inc(&h->flushes);
+	flush_direct_map_collapses();
+	return 0;
+}
+
 static void rst_background_stop(void *ctx)
 {
 	struct rst_env *env = ctx;

@@ -127,6 +127,12 @@ rst_fault(struct rst_env *env, enum rst_fault f)
 int rst_foreign_4k(struct rst_env *env, u64 pfn);
 int rst_set_ro(struct rst_env *env, u64 pfn, bool ro);
 /*
+ * What memory hot-remove and a later hot-add of [@pfn, @pfn + @nr_pages)
+ * (2M-aligned, in the test window) do to the direct map behind rmp_sync's
+ * back: the range is mapped with the largest leaves again.  0 or -EINVAL.
+ */
+int rst_hot_readd(struct rst_env *env, u64 pfn, u64 nr_pages);
+/*
  * Let the host's background recovery (kernel: khugepaged or the fallback
  * work, arch/x86/mm/rmp_sync_kernel.c) run @env's passes until the case
  * ends: 0, or -EOPNOTSUPP (no such runner here) / -EBUSY (a real instance

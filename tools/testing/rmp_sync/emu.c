@@ -381,6 +381,96 @@ void emu_flush_all(struct emu_host *h)
 	mutex_unlock(&h->pgd_lock);
 }
 
+/* Level a fresh boot maps the 1G range @gb with. */
+static int emu_boot_level(struct emu_host *h, unsigned long gb)
+{
+	bool whole = ((u64)(gb + 1) << EMU_GB_SHIFT) <= h->nr_pages;
+
+	if (h->cfg.gbpages && whole)
+		return PG_LEVEL_1G;
+	return h->cfg.pse ? PG_LEVEL_2M : PG_LEVEL_4K;
+}
+
+/* Map the 2M region at @pfn as a fresh boot does, in PMD slot @slot. */
+static void emu_remap_region(struct emu_host *h, u64 *slot, u64 pfn)
+{
+	u64 e = *slot;
+	struct emu_pt *pte;
+	unsigned int k;
+
+	if (!h->cfg.pse) {
+		/* the boot map is 4K here: fresh PTEs, pins and attributes gone */
+		pte = emu_table(e);
+		for (k = 0; k < PTRS_PER_PTE; k++)
+			pt_write(&pte->ent[k], emu_mk_leaf(EMU_BOOT_ATTRS, pfn + k,
+							   PG_LEVEL_4K));
+		return;
+	}
+	if (emu_is_table(e)) {
+		pte = emu_table(e);
+		pte->next = h->deferred;
+		h->deferred = pte;
+		h->nr_leaves[PG_LEVEL_4K] -= PTRS_PER_PTE;
+		h->nr_leaves[PG_LEVEL_2M]++;
+	}
+	pt_write(slot, emu_mk_leaf(EMU_BOOT_ATTRS, pfn, PG_LEVEL_2M));
+}
+
+/**
+ * emu_memory_readd() - what memory hot-remove and a later hot-add of a
+ *	range do to the direct map.
+ * @h: the host.
+ * @pfn: first page, 2M-aligned.
+ * @nr_pages: pages, a multiple of 2M.
+ *
+ * arch_remove_memory() frees the range's page tables, and
+ * arch_add_memory() maps it again as boot does (init_memory_mapping():
+ * the largest leaves the CPU has): the splits of the range, rmp_sync's and
+ * set_memory_4k()'s alike, and its attribute changes are gone.  Here each
+ * 2M region of the range gets its boot mapping again, a 1G range wholly
+ * inside gets its 1G leaf back where boot had one, and every TLB is
+ * flushed.  The caller keeps other direct-map users away from the range,
+ * as mem_hotplug_lock does in the kernel; the rest of RAM stays in use.
+ *
+ * Return: 0, or -EINVAL for a range that is not 2M-aligned RAM.
+ */
+int emu_memory_readd(struct emu_host *h, u64 pfn, u64 nr_pages)
+{
+	u64 end = pfn + nr_pages, gbp = 1ULL << EMU_GB_SHIFT, p;
+
+	if (!nr_pages || !IS_ALIGNED(pfn | nr_pages, RMP_SYNC_REGION_PAGES) ||
+	    end < pfn || end > h->nr_pages)
+		return -EINVAL;
+	mutex_lock(&h->pgd_lock);
+	for (p = pfn; p < end; p = min(end, (p & ~(gbp - 1)) + gbp)) {
+		u64 hi = min(end, (p & ~(gbp - 1)) + gbp), q;
+		unsigned long gb = p >> EMU_GB_SHIFT;
+		struct emu_pt *pmd;
+
+		/*
+		 * A 1G leaf is what boot maps already: any attribute change
+		 * or split in it would have replaced it with a table.
+		 */
+		if (!emu_is_table(h->pud[gb]))
+			continue;
+		pmd = emu_table(h->pud[gb]);
+		for (q = p; q < hi; q += RMP_SYNC_REGION_PAGES)
+			emu_remap_region(h, &pmd->ent[emu_index(q, PG_LEVEL_2M)], q);
+		/* the whole 1G range came back: one 1G leaf, as at boot */
+		if (hi - p == gbp && emu_boot_level(h, gb) == PG_LEVEL_1G) {
+			pt_write(&h->pud[gb], emu_mk_leaf(EMU_BOOT_ATTRS, p,
+							  PG_LEVEL_1G));
+			pmd->next = h->deferred;
+			h->deferred = pmd;
+			h->nr_leaves[PG_LEVEL_2M] -= PTRS_PER_PMD;
+			h->nr_leaves[PG_LEVEL_1G]++;
+		}
+	}
+	__emu_flush_all(h);
+	mutex_unlock(&h->pgd_lock);
+	return 0;
+}
+
 /**
  * emu_set_memory_4k() - what a set_memory_4k() caller does: split to 4K,
  *	mark the page's PTE as split on purpose, flush.
@@ -549,16 +639,6 @@ void emu_directmap(struct emu_host *h, u64 *pages_4k, u64 *pages_2m,
 	*pages_2m = h->nr_leaves[PG_LEVEL_2M];
 	*pages_1g = h->nr_leaves[PG_LEVEL_1G];
 	mutex_unlock(&h->pgd_lock);
-}
-
-/* Level a fresh boot maps the 1G range @gb with. */
-static int emu_boot_level(struct emu_host *h, unsigned long gb)
-{
-	bool whole = ((u64)(gb + 1) << EMU_GB_SHIFT) <= h->nr_pages;
-
-	if (h->cfg.gbpages && whole)
-		return PG_LEVEL_1G;
-	return h->cfg.pse ? PG_LEVEL_2M : PG_LEVEL_4K;
 }
 
 /**

@@ -73,6 +73,7 @@ int emu_collapse(struct emu_host *h, u64 pfn, enum pg_level level);
 void emu_flush_all(struct emu_host *h);
 
 int emu_set_memory_4k(struct emu_host *h, u64 pfn);
+int emu_memory_readd(struct emu_host *h, u64 pfn, u64 nr_pages);
 int emu_set_attr(struct emu_host *h, u64 pfn, u64 set, u64 clear);
 
 int emu_write(struct emu_host *h, unsigned int cpu, u64 pfn);

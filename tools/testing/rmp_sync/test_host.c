@@ -132,6 +132,11 @@ int rst_set_ro(struct rst_env *env, u64 pfn, bool ro)
 		    emu_set_attr(rst_emu(env), pfn, EMU_PTE_RW, 0);
 }
 
+int rst_hot_readd(struct rst_env *env, u64 pfn, u64 nr_pages)
+{
+	return emu_memory_readd(rst_emu(env), pfn, nr_pages);
+}
+
 /* The simulator and the tests drive rmp_sync_background() themselves. */
 int rst_background_start(struct kunit *test, struct rst_env *env)
 {
