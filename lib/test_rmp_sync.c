@@ -1367,45 +1367,229 @@ static void rmp_sync_test_rescan(struct kunit *test)
 	expect_consistent(test, env, mixed);
 }
 
+/* ---- memory hotplug: rmp_sync_memory_event(), as the notifier calls it -- */
+
+static int mem_online(struct rmp_sync *rs, u64 pfn, u64 nr_pages)
+{
+	return rmp_sync_memory_event(rs, RMP_SYNC_MEM_ONLINE, pfn, nr_pages);
+}
+
+static int mem_offline(struct rmp_sync *rs, u64 pfn, u64 nr_pages)
+{
+	return rmp_sync_memory_event(rs, RMP_SYNC_MEM_OFFLINE, pfn, nr_pages);
+}
+
+static void rst_destroy_instance(void *rs)
+{
+	rmp_sync_destroy(rs);
+}
+
 /*
- * Memory hot-remove: rmp_sync_offline() forgets the state of a range (a
- * re-added range is mapped large again, and a stale "split" would skip the
- * split S1 needs), refuses a range that still holds an assigned page, and
- * changes nothing on bad input.
+ * Memory hot-add (MEM_GOING_ONLINE): a range beyond the RAM an instance
+ * covers grows it to the range's end, widened to a whole region, and the
+ * new regions take transitions like any other (split, S1, collapse back to
+ * 1G); a range inside the covered RAM changes nothing.  The instance here
+ * covers the test window's first 1G only, so that its second 1G can come
+ * online.
+ */
+static void rmp_sync_test_hotplug_online(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	u64 edge = env->base + GBP, pfn = edge + 5 * RP + 3;
+	struct rmp_sync_config cfg = env->cfg;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats s0, s1;
+	struct rmp_sync *rs;
+	size_t bytes;
+	int level;
+
+	cfg.nr_pages = edge;
+	rs = rmp_sync_create(&cfg);
+	KUNIT_ASSERT_FALSE(test, IS_ERR(rs));
+	KUNIT_ASSERT_EQ(test, kunit_add_action_or_reset(test, rst_destroy_instance, rs), 0);
+
+	/* not covered yet: refused */
+	KUNIT_EXPECT_EQ(test, rmp_sync_make_private(rs, pfn, 0, PG_LEVEL_4K, 1, false),
+			-EINVAL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_swrmp_assigned(env->rmp, pfn), 0U);
+
+	/* inside the covered RAM, aligned or not: nothing changes */
+	rmp_sync_get_stats(rs, &s0);
+	bytes = rmp_sync_state_bytes(rs);
+	KUNIT_EXPECT_EQ(test, mem_online(rs, env->base, GBP), 0);
+	KUNIT_EXPECT_EQ(test, mem_online(rs, edge - RP - 3, RP + 3), 0);
+	KUNIT_EXPECT_EQ(test, mem_online(rs, 0, 1), 0);
+	rmp_sync_get_stats(rs, &s1);
+	KUNIT_EXPECT_TRUE(test, !memcmp(&s0, &s1, sizeof(s0)));
+	KUNIT_EXPECT_EQ(test, rmp_sync_state_bytes(rs), bytes);
+
+	/* across the end, unaligned: up to the end of the region it ends in */
+	KUNIT_EXPECT_EQ(test, mem_online(rs, edge - 3, 10), 0);
+	rmp_sync_get_stats(rs, &s1);
+	KUNIT_EXPECT_EQ(test, s1.regions_total, s0.regions_total + 1);
+	/* beyond it: the second 1G of the window */
+	KUNIT_EXPECT_EQ(test, mem_online(rs, edge + 1, GBP - 1), 0);
+	rmp_sync_get_stats(rs, &s1);
+	KUNIT_EXPECT_EQ(test, s1.regions_total, (edge + GBP) / RP);
+	KUNIT_EXPECT_GT(test, rmp_sync_state_bytes(rs), bytes);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(rs, edge, GBP, true), 0);
+
+	/* the new regions work: split before the RMPUPDATE (S1) ... */
+	level = rst_level(env, pfn);
+	KUNIT_EXPECT_GT(test, level, (int)PG_LEVEL_4K);
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_private(rs, pfn, 0, PG_LEVEL_4K, 1, false), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	rmp_sync_region_info(rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.split && info.ours && info.assigned == 1);
+	expect_region_safe(test, env, pfn);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(rs, pfn, 1, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	/* ... and back to the level it had, 1G included (S2) */
+	KUNIT_ASSERT_EQ(test, rmp_sync_make_shared(rs, pfn, PG_LEVEL_4K), 0);
+	while (rmp_sync_recover(rs, 1U << 20, true, NULL) > 0)
+		;
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), level);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(rs, edge, GBP, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+}
+
+/*
+ * Memory hot-remove (MEM_OFFLINE): the range, widened to whole regions as
+ * the notifier's range is, forgets every region's state -- split by
+ * rmp_sync and pending, parked after a refused collapse, collapsed
+ * recently (its back-off stamp) -- and the counters follow it
+ * (rmp_sync_check() recounts them).  A re-added range is mapped large
+ * again, and a stale "split" would skip the split S1 needs.  The region
+ * just past the range keeps its state; a range that still holds an
+ * assigned page is refused, and nothing changes.
  */
 static void rmp_sync_test_offline(struct kunit *test)
 {
 	struct rst_env *env = env_default(test);
 	u64 first = env->base + 90 * RP, busy = first + 3 * RP + 1;
+	u64 parked = first + 2 * RP, outside = first + 4 * RP;
+	/* unaligned at both ends, as a notifier's range may be */
+	u64 start = first + 5, nr = 4 * RP - 12;
 	struct rmp_sync_region_info info;
 	struct rmp_sync_stats s0, s1;
+	struct rst_snap *a, *b;	/* too big for the stack */
+	u64 pfn[3] = { first, parked, busy }, p;
+	int i;
 
+	a = kunit_kzalloc(test, 3 * sizeof(*a), GFP_KERNEL);
+	b = kunit_kzalloc(test, 3 * sizeof(*b), GFP_KERNEL);
+	KUNIT_ASSERT_NOT_NULL(test, a);
+	KUNIT_ASSERT_NOT_NULL(test, b);
+	/* regions 0 and 1: collapsed by rmp_sync, their stamps kept */
 	make_candidates(test, env, first, 2);
+	KUNIT_EXPECT_GE(test, recover_all(env), 2);
+	/* region 2: split by rmp_sync, its collapse refused (read-only page) */
+	make_candidates(test, env, parked, 1);
+	KUNIT_ASSERT_EQ(test, rst_set_ro(env, parked + 100, true), 0);
+	recover_all(env);
+	rmp_sync_region_info(env->rs, parked, &info);
+	KUNIT_EXPECT_TRUE(test, info.split && info.ours && !info.pending);
+	/* region 3: mixed; region 4, just past the range: pending */
 	KUNIT_ASSERT_EQ(test, priv_4k(env, busy), 0);
-	rmp_sync_get_stats(env->rs, &s0);
+	make_candidates(test, env, outside, 1);
+
+	for (i = 0; i < 3; i++)
+		rst_snap(env, pfn[i], &a[i]);
+	KUNIT_EXPECT_EQ(test, mem_offline(env->rs, start, nr), -EBUSY);
+	/* the core's own entry takes aligned ranges inside the RAM only */
 	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 4 * RP), -EBUSY);
 	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first + 1, 4 * RP), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, RP + 1), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 0), -EINVAL);
 	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, env->ram_pages, RP), -EINVAL);
-	rmp_sync_get_stats(env->rs, &s1);
-	KUNIT_EXPECT_EQ(test, s1.regions_split, s0.regions_split);
-	KUNIT_EXPECT_EQ(test, s1.regions_pending, s0.regions_pending);
+	for (i = 0; i < 3; i++) {
+		rst_snap(env, pfn[i], &b[i]);
+		expect_unchanged(test, &a[i], &b[i]);
+	}
 
 	KUNIT_ASSERT_EQ(test, shared_4k(env, busy), 0);
-	KUNIT_EXPECT_EQ(test, rmp_sync_offline(env->rs, first, 4 * RP), 0);
-	rmp_sync_region_info(env->rs, first, &info);
-	KUNIT_EXPECT_FALSE(test, info.split || info.pending || info.assigned);
+	rmp_sync_get_stats(env->rs, &s0);
+	KUNIT_EXPECT_EQ(test, mem_offline(env->rs, start, nr), 0);
+	for (p = first; p < outside; p += RP) {
+		rmp_sync_region_info(env->rs, p, &info);
+		KUNIT_EXPECT_FALSE(test, info.split || info.ours || info.pending ||
+				   info.assigned || info.rmp_2m || info.leaked);
+		KUNIT_EXPECT_EQ(test, info.backoff, 0U);
+	}
+	rmp_sync_region_info(env->rs, outside, &info);
+	KUNIT_EXPECT_TRUE(test, info.split && info.ours && info.pending);
+	/* regions 2 and 3 were split; 3 was pending */
 	rmp_sync_get_stats(env->rs, &s1);
-	KUNIT_EXPECT_EQ(test, s1.regions_pending, 0ULL);
-	KUNIT_EXPECT_EQ(test, s1.regions_split, s0.regions_split - 3);
-	expect_consistent(test, env, first);
+	KUNIT_EXPECT_EQ(test, s1.regions_split, s0.regions_split - 2);
+	KUNIT_EXPECT_EQ(test, s1.regions_pending, s0.regions_pending - 1);
+	KUNIT_EXPECT_EQ(test, s1.regions_mixed, s0.regions_mixed);
+	KUNIT_EXPECT_EQ(test, s1.regions_total, s0.regions_total);
+	KUNIT_EXPECT_EQ(test, rmp_sync_check(env->rs, first, 5 * RP, true), 0);
+	KUNIT_EXPECT_EQ(test, rst_host_check(env), 0);
+	/* offline twice: nothing left to forget */
+	KUNIT_EXPECT_EQ(test, mem_offline(env->rs, start, nr), 0);
+	rmp_sync_get_stats(env->rs, &s0);
+	KUNIT_EXPECT_TRUE(test, !memcmp(&s0, &s1, sizeof(s0)));
 
 	/* the range in use again: transitions there are safe */
+	KUNIT_ASSERT_EQ(test, rst_set_ro(env, parked + 100, false), 0);
 	KUNIT_ASSERT_EQ(test, priv_4k(env, first + 7), 0);
 	expect_region_safe(test, env, first + 7);
 	KUNIT_ASSERT_EQ(test, shared_4k(env, first + 7), 0);
 	expect_consistent(test, env, first);
+}
+
+/*
+ * S1 across memory hot-remove and hot-add: a 1G range that rmp_sync split
+ * (its 1G leaf and a region, pending) goes offline, the direct map of the
+ * range comes back with a 1G leaf, it goes online again, and the next
+ * assignment there must split again before its RMPUPDATE.  With the
+ * region's old "split" kept, it would be skipped: the software RMP counts
+ * an RMPUPDATE that makes a region mixed under a large leaf, and host
+ * writes to its other pages fault.
+ */
+static void rmp_sync_test_hotplug_readd(struct kunit *test)
+{
+	struct rst_env *env = env_default(test);
+	u64 gb = env->base + GBP, pfn = gb + 7 * RP + 11;
+	struct rmp_sync_region_info info;
+	struct rmp_sync_stats st;
+	int boot = rst_level(env, gb);
+
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn), 0);
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn), 0);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_ASSERT_TRUE(test, info.split && info.pending);
+	KUNIT_ASSERT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+
+	/* hot-remove: offline, then the range's page tables go */
+	KUNIT_ASSERT_EQ(test, mem_offline(env->rs, gb, GBP), 0);
+	rmp_sync_get_stats(env->rs, &st);
+	KUNIT_EXPECT_EQ(test, st.regions_split, 0ULL);
+	/* nothing queued: no pass may touch the tables hot-remove frees */
+	KUNIT_EXPECT_EQ(test, st.regions_pending, 0ULL);
+	/* hot-add: mapped large again behind rmp_sync's back, then online */
+	KUNIT_ASSERT_EQ(test, rst_hot_readd(env, gb, GBP), 0);
+	KUNIT_EXPECT_EQ(test, mem_online(env->rs, gb, GBP), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), boot);
+	KUNIT_ASSERT_GT(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	expect_consistent(test, env, pfn);
+
+	/* the level before the RMPUPDATE is checked as it lands (S1) */
+	KUNIT_ASSERT_EQ(test, priv_4k(env, pfn + 1), 0);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), (int)PG_LEVEL_4K);
+	rmp_sync_region_info(env->rs, pfn, &info);
+	KUNIT_EXPECT_TRUE(test, info.split && info.ours && info.assigned == 1);
+	expect_region_safe(test, env, pfn);
+	expect_consistent(test, env, pfn);
+
+	/* and the range recovers as any other, its 1G leaf included */
+	KUNIT_ASSERT_EQ(test, shared_4k(env, pfn + 1), 0);
+	recover_all(env);
+	KUNIT_EXPECT_EQ(test, rst_level(env, pfn), boot);
+	KUNIT_EXPECT_EQ(test, rst_boot_diff(env), 0UL);
+	expect_consistent(test, env, pfn);
 }
 
 /*
@@ -2052,7 +2236,8 @@ static void rmp_sync_test_fault_sweep(struct kunit *test)
 
 enum rst_entry_point {
 	EP_PRIVATE, EP_SHARED, EP_PSMASH, EP_LEAK, EP_RECOVER, EP_INFO,
-	EP_SET_MODE, EP_GROW, EP_CHECK, EP_CREATE,
+	EP_SET_MODE, EP_GROW, EP_CHECK, EP_ONLINE, EP_OFFLINE, EP_MEM_EVENT,
+	EP_CREATE,
 };
 
 /* How rmp_sync_create() is given a bad configuration. */
@@ -2063,7 +2248,8 @@ enum rst_bad_cfg {
 
 /*
  * @pfn: absolute, or (@rel) from the window base, or (@end) from the end of
- * RAM; @n: npages, budget, nr_pages, or mode; @err: 0 means -EINVAL.
+ * RAM; @n: npages, budget, nr_pages, mode, or memory event (EP_MEM_EVENT,
+ * of one region at @pfn); @err: 0 means -EINVAL.
  *
  * Every case starts from the same state (rst_bad_setup()): region 1 holds
  * a private 4K page at +1, region 2 is one 2M private entry, region 3 holds
@@ -2145,6 +2331,23 @@ static const struct rst_bad rst_bad_cases[] = {
 	{ "check 0 pages", EP_CHECK, 0, .rel = true, .n = 0 },
 	{ "check beyond RAM", EP_CHECK, 0, .end = true, .n = 1 },
 	{ "check wrapping past 2^64", EP_CHECK, H_ALL_ONES - 4, .n = 10 },
+	{ "online 0 pages", EP_ONLINE, 0, .rel = true, .n = 0 },
+	{ "online wrapping past 2^64", EP_ONLINE, H_ALL_ONES - 4, .n = 10 },
+	{ "online beyond 52-bit addresses", EP_ONLINE, 1ULL << 40, .n = RP },
+	{ "online ending past 52-bit addresses", EP_ONLINE, (1ULL << 40) - RP, .n = 2 * RP },
+	{ "offline 0 pages", EP_OFFLINE, 0, .rel = true, .n = 0 },
+	{ "offline wrapping past 2^64", EP_OFFLINE, H_ALL_ONES - 4, .n = 10 },
+	{ "offline beyond RAM", EP_OFFLINE, 0, .end = true, .n = RP },
+	{ "offline across the end of RAM", EP_OFFLINE, -RP, .end = true, .n = 2 * RP },
+	{ "offline of an assigned page", EP_OFFLINE, RP + 1, .rel = true, .n = 1,
+	  .err = -EBUSY },
+	{ "offline of a 2M entry, unaligned", EP_OFFLINE, 2 * RP + 9, .rel = true,
+	  .n = RP, .err = -EBUSY },
+	{ "offline of a leaked page", EP_OFFLINE, 4 * RP, .rel = true, .n = RP,
+	  .err = -EBUSY },
+	{ "memory event NR_MEM_EVENTS", EP_MEM_EVENT, 8 * RP, .rel = true,
+	  .n = RMP_SYNC_NR_MEM_EVENTS },
+	{ "memory event -1", EP_MEM_EVENT, 8 * RP, .rel = true, .n = (u64)-1 },
 	{ "create NULL config", EP_CREATE, .n = CFG_NULL },
 	{ "create 0 pages", EP_CREATE, .n = CFG_ZERO_PAGES },
 	{ "create unaligned pages", EP_CREATE, .n = CFG_UNALIGNED },
@@ -2225,6 +2428,12 @@ static int rst_bad_call(struct rst_env *env, const struct rst_bad *c)
 		return rmp_sync_grow(env->rs, n);
 	case EP_CHECK:
 		return rmp_sync_check(env->rs, pfn, n, true);
+	case EP_ONLINE:
+		return rmp_sync_memory_event(env->rs, RMP_SYNC_MEM_ONLINE, pfn, n);
+	case EP_OFFLINE:
+		return rmp_sync_memory_event(env->rs, RMP_SYNC_MEM_OFFLINE, pfn, n);
+	case EP_MEM_EVENT:
+		return rmp_sync_memory_event(env->rs, (enum rmp_sync_mem_event)n, pfn, RP);
 	default:
 		return rst_bad_create(env, (enum rst_bad_cfg)n);
 	}
@@ -2347,7 +2556,9 @@ static struct kunit_case rmp_sync_test_cases[] = {
 	KUNIT_CASE(rmp_sync_test_stale_2m_entry),
 	KUNIT_CASE(rmp_sync_test_collapse_reads_rmp),
 	KUNIT_CASE(rmp_sync_test_rescan),
+	KUNIT_CASE(rmp_sync_test_hotplug_online),
 	KUNIT_CASE(rmp_sync_test_offline),
+	KUNIT_CASE(rmp_sync_test_hotplug_readd),
 	KUNIT_CASE(rmp_sync_test_shared_needs_no_allocation),
 	KUNIT_CASE_PARAM(rmp_sync_test_bad_input, rst_bad_gen_params),
 	KUNIT_CASE_PARAM(rmp_sync_test_backend_failure, rst_fail_gen_params),
