@@ -12,7 +12,8 @@
  *
  * Every thread calling in must be registered with liburcu
  * (rcu_register_thread()); functions that flush (emu_flush_all(),
- * emu_set_memory_4k(), emu_set_attr(), emu_dmap_ops.split and .flush) wait
+ * emu_set_memory_4k(), emu_set_attr(), emu_memory_readd(),
+ * emu_dmap_ops.split and .flush) wait
  * for an RCU grace period and must not be called inside rcu_read_lock().
  */
 #ifndef _RMP_SYNC_EMU_H

@@ -410,6 +410,63 @@ static void emu_test_split_collapse(struct kunit *test)
 			-EINVAL);
 }
 
+/*
+ * Hot-remove + hot-add of a range: each region mapped as boot maps it
+ * (splits, pins and attribute changes gone), a whole 1G range back to one
+ * 1G leaf, the rest of RAM untouched, and every table freed by the flush.
+ */
+static void emu_test_memory_readd(struct kunit *test)
+{
+	struct emu_host *h = emu_test_host(test, 4 * SZ_1G, 1, true, true);
+	struct emu_host *h4k = emu_test_host(test, 4 * SZ_2M, 1, false, false);
+	u64 pinned = GB_PAGES + 7 * REG_PAGES + 3, ro = GB_PAGES + 9 * REG_PAGES + 1;
+	u64 other = 2 * GB_PAGES + 5 * REG_PAGES;
+	struct emu_stats st;
+
+	KUNIT_ASSERT_EQ(test, emu_set_memory_4k(h, pinned), 0);
+	KUNIT_ASSERT_EQ(test, emu_set_attr(h, ro, 0, EMU_PTE_RW), 0);
+	KUNIT_ASSERT_EQ(test, emu_split(h, other, PG_LEVEL_4K), 0);
+	KUNIT_EXPECT_NE(test, emu_write(h, 0, ro), 0);
+
+	/* part of a 1G range: its regions 2M again, the range stays split */
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, GB_PAGES + 7 * REG_PAGES,
+					       2 * REG_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, emu_level(h, pinned), PG_LEVEL_2M);
+	KUNIT_EXPECT_EQ(test, emu_level(h, ro), PG_LEVEL_4K);
+	KUNIT_EXPECT_EQ(test, emu_level(h, GB_PAGES), PG_LEVEL_2M);
+	emu_test_expect_dmap(test, h, 2 * 512, 2 * 511, 2);
+
+	/* the whole range: one 1G leaf, writable again */
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, GB_PAGES, GB_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, emu_level(h, ro), PG_LEVEL_1G);
+	KUNIT_EXPECT_EQ(test, emu_write(h, 0, ro), 0);
+	KUNIT_EXPECT_EQ(test, emu_level(h, other), PG_LEVEL_4K);
+	emu_test_expect_dmap(test, h, 512, 511, 3);
+	/* a range mapped 1G already is left as it is */
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 0, REG_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, emu_level(h, 0), PG_LEVEL_1G);
+
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 2 * GB_PAGES, GB_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, emu_boot_diff(h), 0);
+	emu_test_expect_dmap(test, h, 0, 0, 4);
+	emu_get_stats(h, &st);
+	KUNIT_EXPECT_EQ(test, st.tables_alloc, st.tables_freed);
+
+	/* without PSE boot maps 4K: fresh PTEs */
+	KUNIT_ASSERT_EQ(test, emu_set_attr(h4k, REG_PAGES + 3, 0, EMU_PTE_RW), 0);
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h4k, REG_PAGES, REG_PAGES), 0);
+	KUNIT_EXPECT_EQ(test, emu_write(h4k, 0, REG_PAGES + 3), 0);
+	KUNIT_EXPECT_EQ(test, emu_boot_diff(h4k), 0);
+	KUNIT_EXPECT_EQ(test, emu_check(h4k), 0);
+
+	/* bad arguments */
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 0, 0), -EINVAL);
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 1, REG_PAGES), -EINVAL);
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 0, REG_PAGES + 1), -EINVAL);
+	KUNIT_EXPECT_EQ(test, emu_memory_readd(h, 4 * GB_PAGES - REG_PAGES,
+					       2 * REG_PAGES), -EINVAL);
+}
+
 static void emu_test_split_enomem(struct kunit *test)
 {
 	struct emu_host *h = emu_test_host(test, 2 * SZ_1G, 1, true, true);
@@ -729,6 +786,7 @@ static struct kunit_case emu_test_cases[] = {
 	KUNIT_CASE(emu_test_boot_4g),
 	KUNIT_CASE(emu_test_boot_1tib),
 	KUNIT_CASE(emu_test_split_collapse),
+	KUNIT_CASE(emu_test_memory_readd),
 	KUNIT_CASE(emu_test_split_enomem),
 	KUNIT_CASE(emu_test_collapse_refusals),
 	KUNIT_CASE(emu_test_stale_tlb),
