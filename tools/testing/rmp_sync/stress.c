@@ -9,11 +9,22 @@
  * CPU to random pages of the whole working set.  A recovery thread moves the
  * clock and collapses (rmp_sync_recover()), RCU readers look regions up
  * (rmp_sync_region_info()).  The instance first covers 1G range 0 only; the
- * main thread grows it to both ranges (memory hotplug, rmp_sync_grow())
- * half-way through, while all of this runs: until then the core refuses
- * the transitions in range 1.
+ * main thread brings ranges 1 and 2 online (memory hotplug,
+ * rmp_sync_memory_event(), which grows it) half-way through, while all of
+ * this runs: until then the core refuses the transitions in range 1.
+ * From then on until the workers are done, the main thread hot-removes
+ * and re-adds range 2, which no worker uses, again and again: it assigns
+ * a page there (the split is checked), gives it back, takes the range
+ * offline, maps it with a 1G leaf again as hot-add does
+ * (emu_memory_readd()) and brings it online.  Recovery passes hold the
+ * hotplug lock for reading, as the kernel runs them under
+ * get_online_mems(); transitions in ranges 0 and 1 go on meanwhile.
  *
  * Checks:
+ *  S1 as each RMPUPDATE lands: the software RMP counts an update that
+ *     makes a region mixed while it is mapped larger than 4K
+ *     (rmp_sync_swrmp_checked_ops), e.g. a split skipped for a stale
+ *     word after a re-add.
  *  S1 on every write: a write that RMP-faults on a page that was
  *     hypervisor-owned for the whole write is a violation.  Whether a page
  *     stayed hypervisor-owned is decided with a per-region generation count
@@ -52,6 +63,8 @@
 #define ST_SHARED_SLOTS	2	/* pages per worker in each shared region */
 #define ST_READERS	2
 #define ST_LEAKS	2	/* leaks per worker at most */
+#define GBP		RMP_SYNC_GB_PAGES
+#define ST_HOT_GB	2	/* the 1G range hot-removed and re-added */
 
 struct st_run {
 	struct emu_host *h;
@@ -62,7 +75,14 @@ struct st_run {
 	u64 ops_per_worker;
 	u64 deadline_ns;
 	bool stop;
-	bool grown;		/* the instance covers range 1 too */
+	bool grown;		/* the instance covers ranges 1 and 2 too */
+	/*
+	 * Memory hotplug: the main thread holds it for writing from taking
+	 * range ST_HOT_GB offline until it is online again; a recovery pass
+	 * holds it for reading (mem_hotplug_lock, get_online_mems()).
+	 */
+	pthread_rwlock_t hotplug;
+	u64 hot_cycles;		/* remove + re-add cycles done */
 	unsigned int running;	/* workers not done yet */
 	u64 clock_ms;
 	/* per region: transitions started, and transitions in flight */
@@ -280,8 +300,10 @@ static void *st_recover_fn(void *arg)
 		int n;
 
 		st_add(run->clock_ms, rmp_sync_rand(&s) % 8);
+		pthread_rwlock_rdlock(&run->hotplug);
 		n = rmp_sync_recover(run->rs, 1 + rmp_sync_rand(&s) % 16,
 				     rmp_sync_rand(&s) & 1, &pass);
+		pthread_rwlock_unlock(&run->hotplug);
 		if (n < 0) {
 			fprintf(stderr, "recovery pass: %d\n", n);
 			st_add(run->bad_returns, 1);
@@ -303,12 +325,12 @@ static void *st_reader_fn(void *arg)
 	rcu_register_thread();
 	while (!__atomic_load_n(&run->stop, __ATOMIC_RELAXED)) {
 		struct rmp_sync_region_info info;
-		u64 pfn = rmp_sync_rand(&s) % (2 * RMP_SYNC_GB_PAGES);
+		u64 pfn = rmp_sync_rand(&s) % ((ST_HOT_GB + 1) * GBP);
 		bool grown = __atomic_load_n(&run->grown, __ATOMIC_ACQUIRE);
 
 		if (rmp_sync_region_info(run->rs, pfn, &info)) {
 			/* beyond the RAM covered before the grow: refused */
-			if (pfn < RMP_SYNC_GB_PAGES || grown)
+			if (pfn < GBP || grown)
 				st_add(run->bad_returns, 1);
 			continue;
 		}
@@ -324,6 +346,59 @@ static void *st_reader_fn(void *arg)
 	return NULL;
 }
 
+/*
+ * One hot-remove and re-add of 1G range ST_HOT_GB while the workers and the
+ * recovery thread run elsewhere: a page there is assigned (the region must
+ * be split first: S1) and given back, leaving the region pending or, if a
+ * pass got to it, collapsed; then the range goes offline, comes back with
+ * a 1G leaf and goes online.  Its words must then say "never split", or
+ * the next cycle's assignment would skip its split.  Returns the failures.
+ */
+static unsigned long st_hotplug_cycle(struct st_run *run, u64 *s)
+{
+	u64 base = ST_HOT_GB * GBP, pfn, other;
+	unsigned long bad = 0;
+	int ret;
+
+	/* every region twice in a row: the second time it has been re-added */
+	pfn = base + (run->hot_cycles / 2 % RMP_SYNC_GB_REGIONS) * RP +
+	      rmp_sync_rand(s) % RP;
+	other = pfn ^ 1;	/* a neighbour: same region, not assigned */
+
+	ret = rmp_sync_make_private(run->rs, pfn, 0, PG_LEVEL_4K, 1, false);
+	if (ret || emu_level(run->h, pfn) != PG_LEVEL_4K ||
+	    emu_write(run->h, 0, other)) {
+		fprintf(stderr, "hotplug: assignment of PFN 0x%llx after %llu re-adds: %d, level %d\n",
+			(unsigned long long)pfn, (unsigned long long)run->hot_cycles,
+			ret, emu_level(run->h, pfn));
+		bad++;
+	}
+	if (!ret && rmp_sync_make_shared(run->rs, pfn, PG_LEVEL_4K))
+		bad++;
+
+	pthread_rwlock_wrlock(&run->hotplug);
+	ret = rmp_sync_memory_event(run->rs, RMP_SYNC_MEM_OFFLINE, base, GBP);
+	if (!ret)
+		ret = emu_memory_readd(run->h, base, GBP);
+	if (!ret)
+		ret = rmp_sync_memory_event(run->rs, RMP_SYNC_MEM_ONLINE, base, GBP);
+	pthread_rwlock_unlock(&run->hotplug);
+	if (ret) {
+		fprintf(stderr, "hotplug: remove + re-add of 1G range %d: %d\n",
+			ST_HOT_GB, ret);
+		bad++;
+	}
+	/* what hot-add left: a 1G leaf, and words that agree with it */
+	if (emu_level(run->h, base) != PG_LEVEL_1G ||
+	    rmp_sync_check(run->rs, base, GBP, false)) {
+		fprintf(stderr, "hotplug: 1G range %d not as hot-add maps it\n",
+			ST_HOT_GB);
+		bad++;
+	}
+	run->hot_cycles++;
+	return bad;
+}
+
 /* Give back every page that is not leaked, recover, and check S2. */
 static unsigned long st_quiesce(struct st_run *run)
 {
@@ -336,7 +411,7 @@ static unsigned long st_quiesce(struct st_run *run)
 	if (ret)
 		bad++;
 	rmp_sync_get_stats(run->rs, &st);
-	if (rmp_sync_check(run->rs, 0, 2 * RMP_SYNC_GB_PAGES, true) || emu_check(run->h)) {
+	if (rmp_sync_check(run->rs, 0, (ST_HOT_GB + 1) * GBP, true) || emu_check(run->h)) {
 		fprintf(stderr, "S3: check failed after quiesce\n");
 		bad++;
 	}
@@ -376,9 +451,13 @@ static bool st_parse_u64(const char *s, u64 *v)
 int main(int argc, char **argv)
 {
 	u64 ops = 0, secs = 10, seed = (u64)time(NULL), threads;
-	struct emu_config ec = { .mem_bytes = 2ULL << 30, .pse = true, .gbpages = true };
+	struct emu_config ec = {
+		.mem_bytes = (ST_HOT_GB + 1ULL) << 30, .pse = true, .gbpages = true
+	};
 	struct rmp_sync_config cfg = {
-		.nr_pages = RMP_SYNC_GB_PAGES,	/* grown to 2G half-way */
+		.nr_pages = GBP,	/* grown to all of RAM half-way */
+		/* S1's order checked as each RMPUPDATE lands */
+		.rmp = &rmp_sync_swrmp_checked_ops,
 		.clock_ms = st_clock,
 		.mode = RMP_SYNC_MODE_DEFERRED,
 		.collapse_delay_millisecs = 4,
@@ -390,8 +469,8 @@ int main(int argc, char **argv)
 	struct emu_stats es;
 	struct st_run run = {};
 	struct emu_instance in;
-	unsigned long s2_bad, splats;
-	u64 start, i;
+	unsigned long s2_bad, splats, late;
+	u64 start, i, hs;
 	long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
 	int opt, fail, ret;
 
@@ -453,6 +532,8 @@ int main(int argc, char **argv)
 	}
 	run.h = in.h;
 	run.rs = in.rs;
+	rmp_sync_swrmp_check_order(emu_rmp(in.h), emu_dmap_ops.level, in.h);
+	pthread_rwlock_init(&run.hotplug, NULL);
 	printf("# rmp-sync-stress: seed %llu, %llu threads, %s%llu ops, %llu s limit "
 	       "(replay: -s %llu -j %llu -n %llu)\n",
 	       (unsigned long long)seed, (unsigned long long)threads,
@@ -481,12 +562,22 @@ int main(int argc, char **argv)
 	for (i = 0; i < (secs ? secs * 50 : 5) &&
 		    __atomic_load_n(&run.running, __ATOMIC_ACQUIRE); i++)
 		msleep(10);
-	ret = rmp_sync_grow(run.rs, 2 * RMP_SYNC_GB_PAGES);
-	if (ret) {
-		fprintf(stderr, "rmp_sync_grow: %d\n", ret);
+	/* hot-add of ranges 1 and 2, as MEM_GOING_ONLINE reports it */
+	ret = rmp_sync_memory_event(run.rs, RMP_SYNC_MEM_ONLINE, GBP, ST_HOT_GB * GBP);
+	rmp_sync_get_stats(run.rs, &st);
+	if (ret || st.regions_total != (ST_HOT_GB + 1) * RMP_SYNC_GB_REGIONS) {
+		fprintf(stderr, "hot-add: %d, %llu regions\n", ret,
+			(unsigned long long)st.regions_total);
 		run.violations++;
 	}
 	__atomic_store_n(&run.grown, true, __ATOMIC_RELEASE);
+
+	/* then hot-remove and re-add range 2 while the workers run, once at least */
+	hs = seed ^ 0x2545f4914f6cdd1dULL;
+	do {
+		run.violations += st_hotplug_cycle(&run, &hs);
+		msleep(2);
+	} while (__atomic_load_n(&run.running, __ATOMIC_ACQUIRE));
 
 	for (i = 0; i < threads; i++)
 		pthread_join(workers[i].thread, NULL);
@@ -496,13 +587,19 @@ int main(int argc, char **argv)
 		pthread_join(readers[i], NULL);
 
 	/* S3 at the end, before the quiesce changes anything */
-	if (rmp_sync_check(run.rs, 0, 2 * RMP_SYNC_GB_PAGES, true) || emu_check(run.h)) {
+	if (rmp_sync_check(run.rs, 0, (ST_HOT_GB + 1) * GBP, true) || emu_check(run.h)) {
 		fprintf(stderr, "S3: rmp_sync_check/emu_check failed\n");
 		run.violations++;
 	}
 	rmp_sync_get_stats(run.rs, &st);
 	s2_bad = st_quiesce(&run);
 	run.violations += s2_bad;
+	late = rmp_sync_swrmp_order_violations(emu_rmp(run.h));
+	if (late) {
+		fprintf(stderr, "S1: %lu RMPUPDATE(s) made a region mixed while it was mapped large\n",
+			late);
+		run.violations += late;
+	}
 	if (kshim_splats != splats) {
 		fprintf(stderr, "%lu WARNING splat(s)\n", kshim_splats - splats);
 		run.violations += kshim_splats - splats;
@@ -518,6 +615,8 @@ int main(int argc, char **argv)
 	       (unsigned long long)run.writes, (unsigned long long)es.rmp_faults,
 	       (unsigned long long)run.faults_raced, (unsigned long long)run.lookups,
 	       (unsigned long long)run.passes, (unsigned long long)run.collapses);
+	printf("stress: hotplug: 1G range %d removed and re-added %llu times\n",
+	       ST_HOT_GB, (unsigned long long)run.hot_cycles);
 	printf("stress: splits %llu (1G %llu), collapses 2M %llu / 1G %llu, psmash %llu, "
 	       "leaked %llu, flushes %llu\n",
 	       (unsigned long long)st.splits, (unsigned long long)st.splits_1g,
@@ -530,6 +629,7 @@ int main(int argc, char **argv)
 	       fail ? "FAIL" : "ok");
 
 	emu_instance_destroy(&in);
+	pthread_rwlock_destroy(&run.hotplug);
 	free(workers);
 	free(run.gen);
 	free(run.inflight);
