@@ -388,6 +388,7 @@ int rsr_parse_op(char **tok, u64 nr_pages, struct rsr_op *op, char *why,
 #define RSR_BAD		BIT(0)	/* mixed, or holds leaked pages */
 #define RSR_SU		BIT(1)	/* mapped 4K, every page the hypervisor's */
 #define RSR_LISTED	BIT(2)	/* in su_list */
+#define RSR_MIXED	BIT(3)	/* mixed: counted in nr_mixed_now */
 
 /**
  * rsr_clock() - the instance's clock_ms(): the engine's clock.
@@ -445,12 +446,25 @@ static void rsr_region_recheck(struct rsr_run *run, u64 region)
 {
 	struct rmp_sync_region_info info = {};
 	u8 *st = &run->rstate[region];
-	bool bad, su;
+	bool mixed, bad, su;
 
 	rmp_sync_region_info(run->rs, region * RP, &info);
-	bad = info.leaked || (info.assigned && info.assigned < RP);
+	/*
+	 * The core's regions_mixed counts the same words: only an operation
+	 * on a region (a transition, a PSMASH, a leak) changes its assigned
+	 * count, and the engine rechecks every region an operation touched.
+	 */
+	mixed = info.assigned && info.assigned < RP;
+	bad = info.leaked || mixed;
 	su = !info.assigned && !info.leaked &&
 	     run->ops->level(run->host, region * RP) == PG_LEVEL_4K;
+	if (mixed != !!(*st & RSR_MIXED)) {
+		*st ^= RSR_MIXED;
+		if (mixed)
+			run->nr_mixed_now++;
+		else
+			run->nr_mixed_now--;
+	}
 	if (bad != !!(*st & RSR_BAD)) {
 		*st ^= RSR_BAD;
 		if (bad)
@@ -520,17 +534,25 @@ static void rsr_flush_second(struct rsr_run *run, bool newsec)
 /**
  * rsr_state() - regions mixed and split now.
  * @run: the replay.
- * @mixed: regions_mixed of the instance.
- * @split: the page tables' own word: 4K leaves over 512.
+ * @mixed: regions_mixed of the instance, as the engine counts it.
+ * @split: the host's split_regions, or the page tables' own word: 4K
+ *	leaves over 512.
+ *
+ * Called on every clock advance and, while the clock is 0, after every
+ * operation: it reads only counts kept as the replay goes (rsr_finish()
+ * checks them against the core's counters and the host's walk) unless
+ * the host has no split_regions.
  */
 void rsr_state(struct rsr_run *run, u64 *mixed, u64 *split)
 {
-	struct rmp_sync_stats st;
 	u64 p4k, p2m, p1g;
 
-	rmp_sync_get_stats(run->rs, &st);
+	*mixed = run->nr_mixed_now;
+	if (run->ops->split_regions) {
+		*split = run->ops->split_regions(run->host);
+		return;
+	}
 	run->ops->directmap(run->host, &p4k, &p2m, &p1g);
-	*mixed = st.regions_mixed;
 	*split = p4k / RP;
 }
 
@@ -853,6 +875,22 @@ void rsr_finish(struct rsr_run *run)
 	/* The core counts every global flush it causes; the host saw them. */
 	if (r->st.tlb_flushes != r->flushes)
 		r->check |= RSR_CHECK_FLUSHES;
+	/* What rsr_state() sampled: the same as the counters and the walk? */
+	if (run->nr_mixed_now != r->st.regions_mixed)
+		r->check |= RSR_CHECK_MIXED;
+	if (run->ops->split_regions) {
+		/*
+		 * Nothing but the instance collapses the replay's pages, so a
+		 * count above the walk is the host's bug.  Below it, it is one
+		 * too, unless others split the direct map behind the host's
+		 * back: CONFIG_CPA_DEBUG's self-test splits random pages, the
+		 * window's too, and only the walk sees those.
+		 */
+		r->split_count = run->ops->split_regions(run->host);
+		if (r->split_count > r->split_now ||
+		    (r->split_count < r->split_now && !run->ops->foreign_splits))
+			r->check |= RSR_CHECK_SPLIT;
+	}
 	if (run->recovery &&
 	    r->max_flushes_1s > r->knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC])
 		r->check |= RSR_CHECK_S5;

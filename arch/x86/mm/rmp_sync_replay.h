@@ -82,7 +82,8 @@ int rsr_policy_find(const char *name);
 /**
  * struct rsr_host_ops - what the engine needs from the machine.
  * @level: the direct-map leaf level of @pfn (enum pg_level).
- * @directmap: the leaves mapping the replay's pages, per size.
+ * @directmap: the leaves mapping the replay's pages, per size: rsr_finish()'s
+ *	figures, which may walk the page tables.
  * @write: a host write to @pfn from @cpu: 0, or -EFAULT (RMP #PF).
  * @assigned: does the RMP entry of @pfn belong to a guest?
  * @flushes: global TLB flushes the host has made so far.
@@ -94,6 +95,15 @@ int rsr_policy_find(const char *name);
  * @advance: optional; the clock is about to move from the run's now_ms to
  *	@to_ms (the simulator samples its time series here).
  * @rejected: optional; @op was refused with @err.
+ * @split_regions: optional; the 2M regions of the replay's pages mapped 4K
+ *	now, from counts the host keeps as the direct map changes.  The
+ *	engine samples it on every clock advance (and every operation while
+ *	the clock is 0), where a page-table walk per call would cost more
+ *	than the replay itself; without it the engine uses @directmap's 4K
+ *	leaves over 512.  rsr_finish() checks it against @directmap.
+ * @foreign_splits: others may split the replay's direct map behind the
+ *	host's back (CONFIG_CPA_DEBUG's self-test), so @split_regions may
+ *	lag @directmap; it may never exceed it.
  *
  * PFNs are the instance's.  None of these is called with an rmp_sync lock
  * held.
@@ -109,12 +119,16 @@ struct rsr_host_ops {
 	int (*check)(void *host);
 	void (*advance)(void *host, u64 to_ms);
 	void (*rejected)(void *host, const struct rsr_op *op, int err);
+	u64 (*split_regions)(void *host);
+	bool foreign_splits;
 };
 
 /* rsr_result.check: which of the replay's own checks failed. */
 #define RSR_CHECK_INVARIANT	BIT(0)	/* rmp_sync_check() or the host's recount */
 #define RSR_CHECK_FLUSHES	BIT(1)	/* the core's flush count is not the host's */
 #define RSR_CHECK_S5		BIT(2)	/* recovery flushed more than its limit */
+#define RSR_CHECK_MIXED		BIT(3)	/* the engine's mixed count is not the core's */
+#define RSR_CHECK_SPLIT		BIT(4)	/* the host's split_regions is not its walk */
 
 /* Averages are reported in thousandths, rounded to nearest. */
 #define RSR_MILLI		1000
@@ -144,6 +158,7 @@ struct rsr_result {
 	size_t state_bytes_start, state_bytes_end;
 	unsigned int knobs[RMP_SYNC_NR_KNOBS];
 	u64 duration_ms;
+	u64 split_count;		/* the host's split_regions now, if it has it */
 	int check;			/* rmp_sync_check() + the host's */
 };
 
@@ -172,14 +187,17 @@ struct rsr_run {
 	u64 sum_mixed, sum_split, sum_su, sum_gb;
 	u64 op_mixed, op_split, op_su, op_gb;
 	/*
-	 * Avoidable fragmentation, kept up to date per operation: RSR_BAD
-	 * regions are mixed or hold leaked pages; RSR_SU ones are mapped 4K
-	 * although all their pages are the hypervisor's (listed in su_list,
-	 * rechecked after a recovery pass collapsed something); gb_bad counts
-	 * the RSR_BAD regions of each 1G range, gb_state marks the boot-1G
-	 * ranges mapped below 1G without one.
+	 * Kept up to date per operation: nr_mixed_now counts the RSR_MIXED
+	 * regions, the core's regions_mixed without summing its per-CPU
+	 * counters at each sample.  Avoidable fragmentation: RSR_BAD regions
+	 * are mixed or hold leaked pages; RSR_SU ones are mapped 4K although
+	 * all their pages are the hypervisor's (listed in su_list, rechecked
+	 * after a recovery pass collapsed something); gb_bad counts the
+	 * RSR_BAD regions of each 1G range, gb_state marks the boot-1G ranges
+	 * mapped below 1G without one.
 	 */
 	u8 *rstate;
+	u64 nr_mixed_now;
 	u64 *su_list;
 	size_t nr_su;
 	u64 nr_su_now;

@@ -93,10 +93,17 @@ static enum rsr_policy swh_policy = RSR_RMP_SYNC;
 static u64 swh_pages;			/* the replay's memory */
 static char swh_name[SWH_NAME_LEN] = "replay";
 static char swh_json[SWH_JSON_LEN];
+static int swh_json_len;		/* 0: to be made by the next read */
 static int swh_error;			/* the runner failed a pass */
 static struct task_struct *swh_replayer;	/* applying operations now */
 static atomic_t swh_kicked;		/* a kick from outside the replay */
 static atomic_long_t swh_flushes;	/* global flushes of the instance */
+/*
+ * The replay's 2M regions mapped 4K: walked once when the window is mapped
+ * as at boot, then kept by the instance's split and collapse callbacks, so
+ * that the engine's per-operation figures need no page-table walk.
+ */
+static atomic_long_t swh_split;
 
 static int swh_param_set(const char *val, const struct kernel_param *kp)
 {
@@ -136,15 +143,25 @@ static int swh_dmap_split(void *priv, u64 pfn, bool nofail, int *old_level)
 	int ret = rmp_sync_kernel_dmap_ops.split(NULL, swh_base + pfn, nofail,
 						 old_level);
 
-	/* split_direct_map_2m() flushed if it split anything */
-	if (!ret && *old_level > PG_LEVEL_4K)
+	/*
+	 * split_direct_map_2m() flushed if it split anything; the region is
+	 * 4K now, a 1G leaf above it became 2M ones.
+	 */
+	if (!ret && *old_level > PG_LEVEL_4K) {
 		atomic_long_inc(&swh_flushes);
+		atomic_long_inc(&swh_split);
+	}
 	return ret;
 }
 
 static int swh_dmap_collapse(void *priv, u64 pfn, int level)
 {
-	return rmp_sync_kernel_dmap_ops.collapse(NULL, swh_base + pfn, level);
+	int ret = rmp_sync_kernel_dmap_ops.collapse(NULL, swh_base + pfn, level);
+
+	/* A 1G collapse takes 512 2M leaves: no 4K region changes. */
+	if (ret == RMP_SYNC_COLLAPSED && level == PG_LEVEL_2M)
+		atomic_long_dec(&swh_split);
+	return ret;
 }
 
 static void swh_dmap_flush(void *priv)
@@ -168,13 +185,13 @@ static int swh_level(void *host, u64 pfn)
 	return swh_dmap_level(NULL, pfn);
 }
 
-/* The leaves mapping the replay's pages, walked region by region. */
-static void swh_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
+/* The leaves mapping the first @nr_pages of the window, region by region. */
+static void swh_walk(u64 nr_pages, u64 *p4k, u64 *p2m, u64 *p1g)
 {
 	u64 pfn;
 
 	*p4k = *p2m = *p1g = 0;
-	for (pfn = 0; pfn < swh_pages; pfn += RMP_SYNC_REGION_PAGES) {
+	for (pfn = 0; pfn < nr_pages; pfn += RMP_SYNC_REGION_PAGES) {
 		switch (swh_dmap_level(NULL, pfn)) {
 		case PG_LEVEL_1G:
 			if (IS_ALIGNED(pfn, RMP_SYNC_GB_PAGES))
@@ -188,6 +205,20 @@ static void swh_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
 			break;
 		}
 	}
+}
+
+/*
+ * The final figures (what the system check recounts from ptdump) are the
+ * page tables' own: walked, so they also show what others changed.
+ */
+static void swh_directmap(void *host, u64 *p4k, u64 *p2m, u64 *p1g)
+{
+	swh_walk(swh_pages, p4k, p2m, p1g);
+}
+
+static u64 swh_split_regions(void *host)
+{
+	return atomic_long_read(&swh_split);
 }
 
 /*
@@ -252,6 +283,13 @@ static const struct rsr_host_ops swh_host_ops = {
 	.flushes = swh_flushes_now,
 	.pass = swh_pass,
 	.quiesce = swh_quiesce,
+	.split_regions = swh_split_regions,
+	/*
+	 * CPA_DEBUG's self-test changes random direct-map pages, and splits
+	 * any large leaf over them, window or not; without it nothing else
+	 * touches the window's mappings.
+	 */
+	.foreign_splits = IS_ENABLED(CONFIG_CPA_DEBUG),
 };
 
 /* The runner's kicks: the replay's own at once, others at its next write. */
@@ -333,6 +371,7 @@ static int swh_start(u64 nr_pages, enum rsr_policy policy)
 			rmp_sync_knobs[RMP_SYNC_KNOB_COLLAPSE_DELAY_MS].def,
 		.defrag_1g = rmp_sync_knobs[RMP_SYNC_KNOB_DEFRAG_1G].def,
 	};
+	u64 p4k, p2m, p1g;
 	struct rmp_sync *rs;
 	int ret;
 
@@ -342,6 +381,8 @@ static int swh_start(u64 nr_pages, enum rsr_policy policy)
 	atomic_set(&swh_kicked, 0);
 	atomic_long_set(&swh_flushes, 0);
 	swh_window_boot(nr_pages);
+	swh_walk(nr_pages, &p4k, &p2m, &p1g);
+	atomic_long_set(&swh_split, p4k / RMP_SYNC_REGION_PAGES);
 	ret = rsr_run_init(&swh_run, nr_pages, policy, &swh_host_ops, NULL);
 	if (ret)
 		return ret;
@@ -517,6 +558,7 @@ static ssize_t swh_replay_write(struct file *file, const char __user *ubuf,
 		ret = -EIO;
 		goto out;
 	}
+	swh_json_len = 0;
 	WRITE_ONCE(swh_replayer, current);
 	for (i = 0; i < nr && !ret; i++)
 		ret = swh_apply(&cmds[i]);
@@ -528,22 +570,34 @@ out:
 	return ret ? ret : len;
 }
 
+/*
+ * rsr_finish() recounts the whole replay (rmp_sync_check() looks up every
+ * RMP entry), so it runs once per reading of the file, at offset 0, or
+ * after a write: the reads that follow (the rest of the object, the read
+ * that sees its end) get the same text, as from a seq_file.
+ */
 static ssize_t swh_replay_read(struct file *file, char __user *ubuf,
 			       size_t len, loff_t *ppos)
 {
-	int n = -ENODEV;
+	ssize_t n = -ENODEV;
 
 	mutex_lock(&swh_lock);
-	if (swh_rs) {
+	if (swh_rs && (!*ppos || !swh_json_len)) {
 		rsr_finish(&swh_run);
-		n = rsr_json(&swh_run.r, swh_policy, swh_name,
-			     swh_pages << PAGE_SHIFT, true, swh_json,
-			     sizeof(swh_json) - 1);
-		if (n >= 0)
-			swh_json[n++] = '\n';
+		swh_json_len = rsr_json(&swh_run.r, swh_policy, swh_name,
+					swh_pages << PAGE_SHIFT, true, swh_json,
+					sizeof(swh_json) - 1);
+		if (swh_json_len < 0) {
+			n = swh_json_len;
+			swh_json_len = 0;
+			goto out;
+		}
+		swh_json[swh_json_len++] = '\n';
 	}
-	if (n >= 0)
-		n = simple_read_from_buffer(ubuf, len, ppos, swh_json, n);
+	if (swh_rs)
+		n = simple_read_from_buffer(ubuf, len, ppos, swh_json,
+					    swh_json_len);
+out:
 	mutex_unlock(&swh_lock);
 	return n;
 }

@@ -345,6 +345,15 @@ static int swrmp_lookup(void *priv, u64 pfn, struct rmp_sync_rmp_entry *e)
 		return -EINVAL;
 
 	*e = (struct rmp_sync_rmp_entry){ .level = PG_LEVEL_4K };
+	/*
+	 * A region with no assigned entry reads as the default entries: a
+	 * shared RMPUPDATE clears every field it writes.  As in
+	 * rmp_sync_swrmp_write_ok(), no lock for that: rmp_sync_check()
+	 * looks up every entry of every region, most regions hold none, and
+	 * a lock per entry is what makes that slow under lockdep.
+	 */
+	if (!READ_ONCE(rmp->nassigned[region]))
+		return 0;
 	swrmp_lock(rmp, region);
 	c = rmp->chunks[region];
 	if (c) {

@@ -1085,6 +1085,15 @@ void emu_replay_directmap(void *host, u64 *pages_4k, u64 *pages_2m,
 	emu_directmap(emu_in(host)->h, pages_4k, pages_2m, pages_1g);
 }
 
+/* The tables count their leaves as they change (nr_leaves[]): no walk. */
+u64 emu_replay_split_regions(void *host)
+{
+	u64 p4k, p2m, p1g;
+
+	emu_directmap(emu_in(host)->h, &p4k, &p2m, &p1g);
+	return p4k / RMP_SYNC_REGION_PAGES;
+}
+
 int emu_replay_write(void *host, unsigned int cpu, u64 pfn)
 {
 	struct emu_host *h = emu_in(host)->h;

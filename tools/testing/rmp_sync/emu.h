@@ -107,6 +107,7 @@ void emu_instance_destroy(struct emu_instance *in);
 int emu_replay_level(void *host, u64 pfn);
 void emu_replay_directmap(void *host, u64 *pages_4k, u64 *pages_2m,
 			  u64 *pages_1g);
+u64 emu_replay_split_regions(void *host);
 int emu_replay_write(void *host, unsigned int cpu, u64 pfn);
 bool emu_replay_assigned(void *host, u64 pfn);
 u64 emu_replay_flushes(void *host);

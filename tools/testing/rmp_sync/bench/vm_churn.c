@@ -69,6 +69,7 @@ static const struct rsr_host_ops wl_host_ops = {
 	.flushes = emu_replay_flushes,
 	.pass = wl_pass,
 	.quiesce = wl_quiesce,
+	.split_regions = emu_replay_split_regions,
 };
 
 /* One replay, as rmp-sync-sim does it (default knobs); returns seconds. */

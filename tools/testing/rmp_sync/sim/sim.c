@@ -123,6 +123,7 @@ static const struct rsr_host_ops sim_host_ops = {
 	.check = emu_replay_check,
 	.advance = sim_host_advance,
 	.rejected = sim_host_rejected,
+	.split_regions = emu_replay_split_regions,
 };
 
 static void sim_progress(struct sim_run *run, size_t i)
@@ -213,6 +214,14 @@ static int sim_replay(const struct sim_opts *o, const struct sim_trace *t,
 		fprintf(stderr, "%s: %s: S5: %u recovery flushes in one second, limit %u\n",
 			t->name, rsr_policy_names[policy], r->x.max_flushes_1s,
 			r->x.knobs[RMP_SYNC_KNOB_MAX_FLUSHES_PER_SEC]);
+	if (r->x.check & RSR_CHECK_MIXED)
+		fprintf(stderr, "%s: %s: the replay counted %llu mixed regions, the core %llu\n",
+			t->name, rsr_policy_names[policy], (ull)run.e.nr_mixed_now,
+			(ull)r->x.st.regions_mixed);
+	if (r->x.check & RSR_CHECK_SPLIT)
+		fprintf(stderr, "%s: %s: the host counted %llu split regions, its tables hold %llu\n",
+			t->name, rsr_policy_names[policy], (ull)r->x.split_count,
+			(ull)r->x.split_now);
 	if (r->x.check)
 		ret = 1;
 	emu_instance_destroy(&run.in);
