@@ -53,6 +53,7 @@
 #include <linux/types.h>
 #include <linux/printk.h>
 #include <linux/slab.h>
+#include <linux/cache.h>
 #include <linux/spinlock.h>
 #include <linux/mutex.h>
 #include <linux/atomic.h>
@@ -81,13 +82,8 @@ struct swrmp_chunk {
 };
 
 struct rmp_sync_swrmp {
+	/* Read by every operation, written at creation (and when armed). */
 	u64 nr_pages;
-	/*
-	 * locks[r % SWRMP_NR_LOCKS] protects chunks[r], the entries of that
-	 * chunk and the writes of nassigned[r].  Every operation touches one
-	 * 2M region, so one lock is taken at a time.
-	 */
-	spinlock_t locks[SWRMP_NR_LOCKS];
 	struct swrmp_chunk **chunks;
 	/*
 	 * Assigned entries per region.  Kept apart from the chunks so that
@@ -101,6 +97,13 @@ struct rmp_sync_swrmp {
 	int (*level)(void *priv, u64 pfn);
 	void *level_priv;
 	atomic_long_t order_violations;
+	/*
+	 * locks[r % SWRMP_NR_LOCKS] protects chunks[r], the entries of that
+	 * chunk and the writes of nassigned[r].  Every operation touches one
+	 * 2M region, so one lock is taken at a time.  On cache lines of their
+	 * own: the fields above are read by every operation on every CPU.
+	 */
+	spinlock_t locks[SWRMP_NR_LOCKS] ____cacheline_aligned_in_smp;
 };
 
 static void swrmp_lock(struct rmp_sync_swrmp *rmp, u64 region)

@@ -7,7 +7,6 @@
 #include <malloc.h>
 #include "kshim.h"
 #include <linux/rmp_sync_debug.h>
-#include "trace/events/rmp_sync.h"
 
 int kshim_verbose;
 unsigned long kshim_warnings;
@@ -16,7 +15,6 @@ struct rmp_sync_fault_attr kshim_alloc_fault;
 long kshim_allocs;
 long kshim_live_allocs;
 int kshim_rcu_hb;		/* see linux/rcupdate.h: TSan's view of a grace period */
-unsigned long kshim_trace_events[KSHIM_NR_TRACE_EVENTS];
 
 /* A thread's shard of the percpu_rw_semaphore stand-in, fixed for its life. */
 unsigned int kshim_thread_shard(void)

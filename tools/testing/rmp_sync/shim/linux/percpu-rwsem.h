@@ -16,7 +16,7 @@
 #define KSHIM_RWSEM_SHARDS 16
 struct kshim_rwsem_shard {
 	pthread_rwlock_t l;
-} __attribute__((aligned(64)));
+} __attribute__((aligned(128)));
 struct percpu_rw_semaphore {
 	struct kshim_rwsem_shard s[KSHIM_RWSEM_SHARDS];
 };
