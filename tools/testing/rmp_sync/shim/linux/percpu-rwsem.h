@@ -10,8 +10,10 @@
  * Memory hotplug resize lock.  The kernel's percpu_rw_semaphore costs a
  * reader a per-CPU increment and shares no cache line between readers; one
  * pthread rwlock would make every transition write the same line, which
- * the kernel does not.  So one rwlock per shard, on its own cache line: a
- * reader takes its thread's shard, a writer takes them all, in order.
+ * the kernel does not.  So one rwlock per shard, 128 bytes apart (the
+ * adjacent-line prefetcher fetches 64-byte lines in pairs, so shards 64
+ * bytes apart still bounced between CPUs): a reader takes its thread's
+ * shard, a writer takes them all, in order.
  */
 #define KSHIM_RWSEM_SHARDS 16
 struct kshim_rwsem_shard {
