@@ -268,6 +268,9 @@ system_kconfig_ok() {
 	return $rc
 }
 
+# What a kernel log must not contain after a KUnit run.
+KERNEL_SPLATS='BUG: |WARNING: |UBSAN: |possible circular locking|inconsistent lock state|possible recursive locking|suspicious RCU usage|Kernel panic'
+
 step_kunit() {
 	local run cfg args build log rc=0 seen="" qdir o
 	qdir=$(qemu_tcg_dir) || { echo "no qemu-system-x86_64"; return 1; }
@@ -301,6 +304,13 @@ step_kunit() {
 		seen="$seen $cfg "
 		if [ $rc -eq 0 ]; then
 			system_kconfig_ok "$build" || rc=1
+		fi
+		# A KASAN, lockdep or WARN report from a kthread a case started
+		# does not fail that case in KUnit: read the kernel's own log.
+		if grep -nE "$KERNEL_SPLATS" "$build/test.log" > "$log.splats"; then
+			echo "kunit ($cfg): kernel reports in $build/test.log:"
+			head -20 "$log.splats"
+			rc=1
 		fi
 		grep -E "\[(FAILED|SKIPPED)\]|khugepaged passes|only the window" "$log" | head -20
 		grep -E "Testing complete|Ran [0-9]+ tests" "$log" | tail -2
