@@ -3,7 +3,7 @@
 #
 # Check every commit of a range, each in a clean worktree of its own:
 #
-#   scripts/every-commit.sh [--kernel] [--first-parent] BASE [TIP]
+#   scripts/every-commit.sh [--kernel] [--checkpatch] [--first-parent] BASE [TIP]
 #
 # For each commit in BASE..TIP (default TIP: HEAD), oldest first, merges
 # included (--first-parent: only main's own line), in a temporary worktree:
@@ -15,6 +15,11 @@
 #   kernel     (--kernel only) scripts/kernel-check.sh series bisect: every
 #              patch applied to the pristine tree one at a time and its
 #              objects built with W=1 (takes the kernel-build lock)
+#   checkpatch (--checkpatch only) scripts/kernel-check.sh checkpatch:
+#              checkpatch.pl --strict on every patch and new C file, for
+#              a commit that changes the kernel side (arch, include, lib,
+#              Documentation, kernel, patches); otherwise its result is
+#              its parent's
 #
 # This is the fast form of "make check passes at every commit": the
 # whole make check (KUnit and the system check in QEMU) takes ~15 minutes
@@ -29,16 +34,18 @@ set -u -o pipefail
 REPO=$(cd "$(dirname "$0")/.." && pwd)
 export KBUILD_DIR=${KBUILD_DIR:-$REPO/.kbuild}
 KERNEL=0
+CHECKPATCH=0
 FIRST_PARENT=
 
 usage() {
-	echo "usage: every-commit.sh [--kernel] [--first-parent] BASE [TIP]" >&2
+	echo "usage: every-commit.sh [--kernel] [--checkpatch] [--first-parent] BASE [TIP]" >&2
 	exit 2
 }
 
 while [ $# -gt 0 ]; do
 	case "$1" in
 	--kernel) KERNEL=1; shift ;;
+	--checkpatch) CHECKPATCH=1; shift ;;
 	--first-parent) FIRST_PARENT=--first-parent; shift ;;
 	-h|--help) sed -n '2,/^$/s/^# \{0,1\}//p' "$0"; exit 0 ;;
 	-*) echo "every-commit.sh: unknown option $1" >&2; usage ;;
@@ -84,6 +91,11 @@ for c in $COMMITS; do
 	if [ "$KERNEL" = 1 ]; then
 		(cd "$WT/tree" && scripts/kernel-check.sh series bisect) >> "$log" 2>&1 ||
 			bad="$bad kernel"
+	fi
+	if [ "$CHECKPATCH" = 1 ] &&
+	   ! git -C "$REPO" diff --quiet "$c^" "$c" -- arch include lib Documentation kernel patches; then
+		(cd "$WT/tree" && scripts/kernel-check.sh checkpatch) >> "$log" 2>&1 ||
+			bad="$bad checkpatch"
 	fi
 	if [ -z "$bad" ]; then
 		echo "ok   $(git -C "$REPO" log -1 --format='%h %s' "$c")"
